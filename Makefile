@@ -1,0 +1,47 @@
+# The two quick-start commands are `make run` and `make test`; everything else is what they are made of.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export CHUANGWEN_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: run test setup assets browser lint typecheck pytest lock clean
+
+run: setup assets
+	$(BIN)/chuangwen up
+
+test: setup assets browser lint typecheck pytest
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+assets: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# Browser tests use Debian's Chromium; never a downloaded browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium and a CJK font for the browser tests"; \
+	  apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy chuangwen
+
+pytest:
+	$(BIN)/pytest -q
+
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^chuangwen' > requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules var

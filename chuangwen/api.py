@@ -1,0 +1,47 @@
+"""The JSON API under /api/v1/: each app adds its router here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.security import APIKeyHeader, SessionAuth
+
+
+class TokenAuth(APIKeyHeader):
+    """Phones and integrations send ``Authorization: Token <key>``."""
+
+    param_name = "Authorization"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        from chuangwen.accounts.services import user_for_token
+
+        if not key or not key.startswith("Token "):
+            return None
+        user = user_for_token(key.removeprefix("Token ").strip())
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="创文 API",
+    version="1",
+    urls_namespace="api",
+    auth=[SessionAuth(), TokenAuth()],
+    docs_url="/docs",
+)
+
+
+def _register() -> None:
+    from chuangwen.org.api import router as org_router
+    from chuangwen.sites.api import router as sites_router
+    from chuangwen.standards.api import router as standards_router
+
+    api.add_router("/units", org_router)
+    api.add_router("/sites", sites_router)
+    api.add_router("/standards", standards_router)
+
+
+_register()

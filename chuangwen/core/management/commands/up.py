@@ -1,0 +1,44 @@
+"""Set up the embedded default and run it: migrate, static files, demo data on first start, then serve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from chuangwen.accounts.models import User
+
+
+class Command(BaseCommand):
+    help = "初始化数据库与演示数据，并启动系统"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="只初始化，不启动服务")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if not User.objects.exists():
+            self.stdout.write("首次启动：生成演示区县数据……")
+            call_command("demo-data", scale="district", seed=1)
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(self.style.SUCCESS(f"\n创文已就绪：{url}"))
+        self.print_demo_accounts()
+        if not options["no_serve"]:
+            call_command("serve", host=options["host"], port=options["port"])
+
+    def print_demo_accounts(self) -> None:
+        from chuangwen.core.demo import DEMO_PASSWORD
+
+        self.stdout.write("演示账号（每个角色一个，密码均为 %s）：" % DEMO_PASSWORD)
+        seen: set[str] = set()
+        for user in User.objects.filter(username__startswith="demo_").select_related("unit").order_by("id"):
+            if user.role in seen:
+                continue
+            seen.add(user.role)
+            self.stdout.write(
+                f"  {user.get_role_display():<10} {user.username:<20} {user.display_name}（{user.unit}）"
+            )

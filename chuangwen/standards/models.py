@@ -1,0 +1,96 @@
+"""The evaluation standard (测评体系): version → site type → check item."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ScoringMode(models.TextChoices):
+    BINARY = "binary", _("符合/不符合")
+    PER_OCCURRENCE = "per_occurrence", _("按处扣分")
+    VETO = "veto", _("一票否决")
+
+
+class Severity(models.TextChoices):
+    GENERAL = "general", _("一般")
+    SERIOUS = "serious", _("严重")
+
+
+class Standard(models.Model):
+    code = models.CharField(_("标准编码"), max_length=32)
+    version = models.PositiveIntegerField(_("版本号"), default=1)
+    name = models.CharField(_("标准名称"), max_length=200)
+    site_score_formula = models.CharField(
+        _("点位得分公式"), max_length=200, default="max(0, 100 - sum(min(cap, deduct * count)))"
+    )
+    # Weights, penalties and other scoring parameters live here, not in code (see design.md "Scoring").
+    parameters = models.JSONField(_("计分参数"), default=dict, blank=True)
+    is_active = models.BooleanField(_("当前生效"), default=False)
+    frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True)
+    frozen_reason = models.CharField(_("冻结原因"), max_length=200, blank=True)
+    derived_from = models.ForeignKey(
+        "self", verbose_name=_("派生自"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("测评标准版本")
+        verbose_name_plural = _("测评标准版本")
+        unique_together = [("code", "version")]
+        ordering = ["code", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code} v{self.version}）"
+
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class SiteType(models.Model):
+    standard = models.ForeignKey(
+        Standard, verbose_name=_("标准版本"), on_delete=models.CASCADE, related_name="site_types"
+    )
+    code = models.CharField(_("类型编码"), max_length=16)
+    name = models.CharField(_("点位类型"), max_length=100)
+    protocol = models.CharField(_("测评方法"), max_length=300, blank=True)
+    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=3, default=1)
+    sort_order = models.IntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("点位类型")
+        verbose_name_plural = _("点位类型")
+        unique_together = [("standard", "code")]
+        ordering = ["standard", "sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CheckItem(models.Model):
+    site_type = models.ForeignKey(
+        SiteType, verbose_name=_("点位类型"), on_delete=models.CASCADE, related_name="items"
+    )
+    code = models.CharField(_("指标编码"), max_length=16)
+    category = models.CharField(_("问题类别"), max_length=50)
+    text = models.CharField(_("测评内容"), max_length=300)
+    mode = models.CharField(_("计分方式"), max_length=16, choices=ScoringMode.choices)
+    deduct = models.DecimalField(_("单次扣分"), max_digits=6, decimal_places=2, default=0)
+    cap = models.DecimalField(_("扣分上限"), max_digits=6, decimal_places=2, null=True, blank=True)
+    unit_label = models.CharField(_("计数单位"), max_length=20, blank=True)
+    severity = models.CharField(
+        _("严重程度"), max_length=16, choices=Severity.choices, default=Severity.GENERAL
+    )
+    deadline_days = models.PositiveSmallIntegerField(_("整改时限（工作日）"), default=1)
+    duty = models.CharField(_("责任类别"), max_length=30)
+    sort_order = models.IntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("测评指标")
+        verbose_name_plural = _("测评指标")
+        unique_together = [("site_type", "code")]
+        ordering = ["site_type", "sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}"

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from chuangwen.api import api
+
+admin.site.site_header = "创文 · 系统管理"
+admin.site.site_title = "创文"
+admin.site.index_title = "基础数据"
+
+urlpatterns = [
+    path("", include("chuangwen.core.urls")),
+    path("accounts/", include("chuangwen.accounts.urls")),
+    path("org/", include("chuangwen.org.urls")),
+    path("sites/", include("chuangwen.sites.urls")),
+    path("standards/", include("chuangwen.standards.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,142 @@
+"""Shared fixtures: a small district with two streets, users of every role, and sites in each street."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API inside pytest-django
+
+PASSWORD = "Chuangwen-2026!"
+
+# A square district split into two streets along lng 120.05 (WGS-84, around 30°N).
+DISTRICT_POLY = {
+    "type": "Polygon",
+    "coordinates": [[[120.0, 30.0], [120.1, 30.0], [120.1, 30.1], [120.0, 30.1], [120.0, 30.0]]],
+}
+EAST_POLY = {
+    "type": "Polygon",
+    "coordinates": [[[120.05, 30.0], [120.1, 30.0], [120.1, 30.1], [120.05, 30.1], [120.05, 30.0]]],
+}
+WEST_POLY = {
+    "type": "Polygon",
+    "coordinates": [[[120.0, 30.0], [120.05, 30.0], [120.05, 30.1], [120.0, 30.1], [120.0, 30.0]]],
+}
+
+
+@pytest.fixture
+def org(db: Any) -> dict[str, Any]:
+    from chuangwen.org.models import Unit, UnitKind
+
+    city = Unit.objects.create(code="C01", name="示范市", kind=UnitKind.CITY)
+    district = Unit.objects.create(
+        code="D01", name="文明区", kind=UnitKind.DISTRICT, parent=city, boundary=DISTRICT_POLY
+    )
+    west = Unit.objects.create(
+        code="S01", name="西湖街道", kind=UnitKind.STREET, parent=district, boundary=WEST_POLY
+    )
+    east = Unit.objects.create(
+        code="S02", name="东城街道", kind=UnitKind.STREET, parent=district, boundary=EAST_POLY
+    )
+    west_c = Unit.objects.create(code="S01C01", name="柳浪社区", kind=UnitKind.COMMUNITY, parent=west)
+    east_c = Unit.objects.create(code="S02C01", name="东门社区", kind=UnitKind.COMMUNITY, parent=east)
+    dept = Unit.objects.create(
+        code="D01B01", name="区城管局", kind=UnitKind.DEPARTMENT, parent=district, duty_tags=["城管"]
+    )
+    return {
+        "city": city,
+        "district": district,
+        "west": west,
+        "east": east,
+        "west_c": west_c,
+        "east_c": east_c,
+        "dept": dept,
+    }
+
+
+def make_user(username: str, role: str, unit: Any, **extra: Any) -> Any:
+    from chuangwen.accounts.models import User
+
+    user = User(username=username, role=role, unit=unit, full_name=extra.pop("full_name", username), **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def users(org: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "coordinator": make_user("coord", "coordinator", org["district"]),
+        "leader": make_user("leader", "leader", org["district"]),
+        "admin": make_user("admin", "admin", org["district"], is_staff=True, is_superuser=True),
+        "inspector": make_user("inspector", "inspector", org["district"]),
+        "verifier": make_user("verifier", "verifier", org["district"]),
+        "west_head": make_user("west_head", "unit_head", org["west"]),
+        "west_handler": make_user("west_handler", "handler", org["west"]),
+        "east_handler": make_user("east_handler", "handler", org["east"]),
+        "dept_handler": make_user("dept_handler", "handler", org["dept"]),
+    }
+
+
+@pytest.fixture
+def sites(org: dict[str, Any]) -> dict[str, Any]:
+    from chuangwen.sites.models import Site
+
+    return {
+        "west_road": Site.objects.create(
+            code="P0001",
+            name="西湖大道",
+            site_type="ZD",
+            lng=120.02,
+            lat=30.05,
+            area_unit=org["west_c"],
+            responsible_unit=org["west"],
+            declared=True,
+        ),
+        "west_market": Site.objects.create(
+            code="P0002",
+            name="柳浪农贸市场",
+            site_type="NM",
+            lng=120.03,
+            lat=30.04,
+            area_unit=org["west_c"],
+            responsible_unit=org["west"],
+            risk_tags=["农贸周边"],
+        ),
+        "east_estate": Site.objects.create(
+            code="P0003",
+            name="东门老旧小区",
+            site_type="LJ",
+            lng=120.07,
+            lat=30.06,
+            area_unit=org["east_c"],
+            responsible_unit=org["east"],
+            risk_tags=["老旧小区"],
+        ),
+    }
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; never a downloaded browser."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
