@@ -140,3 +140,13 @@ def browser() -> Iterator[Any]:
         )
         yield b
         b.close()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline() -> Iterator[None]:
+    """Background tasks run inside the test that enqueues them (test_task_queue checks the real storage)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False

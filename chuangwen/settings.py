@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs page's Swagger UI from its own static files, not a CDN
     "huey.contrib.djhuey",
     "chuangwen.core",
     "chuangwen.audit",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chuangwen.audit.middleware.AuditContextMiddleware",
     "chuangwen.accounts.middleware.SessionTimeoutMiddleware",
     "chuangwen.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -251,6 +253,8 @@ MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 # A point outside every boundary but at most this far from one is assigned to the nearest unit (flagged).
 SITE_OUTSIDE_TOLERANCE_M = float(os.environ.get("SITE_OUTSIDE_TOLERANCE_M", "100"))
+# Sibling boundaries may touch; an overlap larger than this (square metres) refuses the boundary import.
+BOUNDARY_OVERLAP_TOLERANCE_M2 = float(os.environ.get("BOUNDARY_OVERLAP_TOLERANCE_M2", "1"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

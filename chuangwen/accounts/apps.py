@@ -6,3 +6,7 @@ class AccountsConfig(AppConfig):
     name = "chuangwen.accounts"
     label = "accounts"
     verbose_name = _("账号与权限")
+
+    def ready(self) -> None:
+        # Connects the permission-change audit handlers.
+        from chuangwen.accounts import signals  # noqa: F401

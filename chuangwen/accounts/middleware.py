@@ -13,6 +13,16 @@ from django.urls import reverse
 SESSION_STARTED = "cw_started"
 SESSION_SEEN = "cw_seen"
 SESSION_2FA_PENDING = "cw_2fa_pending"
+# Set after a timeout logout so that the login page can say why the user is there.
+SESSION_EXPIRED = "cw_expired"
+# A one-shot notice for the next account page (lockout after wrong codes, "password changed" …).
+SESSION_NOTICE = "cw_notice"
+
+
+def _seen_granularity() -> float:
+    # Writing the session on every request would cost a database write per page view; a last-seen time
+    # that is at most this stale changes the idle timeout by no more than this.
+    return min(60.0, settings.SESSION_IDLE_SECONDS / 10)
 
 
 class SessionTimeoutMiddleware:
@@ -30,12 +40,19 @@ class SessionTimeoutMiddleware:
             ):
                 from chuangwen.audit.services import record
 
-                record(request, "session_expired", obj=request.user)
+                record(
+                    request,
+                    "session_expired",
+                    obj=request.user,
+                    detail={"idle_seconds": round(now - seen), "age_seconds": round(now - started)},
+                )
                 logout(request)
-                request.session["cw_expired"] = True
+                request.session[SESSION_EXPIRED] = True
             else:
-                request.session[SESSION_STARTED] = started
-                request.session[SESSION_SEEN] = now
+                if SESSION_STARTED not in request.session:
+                    request.session[SESSION_STARTED] = started
+                if SESSION_SEEN not in request.session or now - seen >= _seen_granularity():
+                    request.session[SESSION_SEEN] = now
         return self.get_response(request)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,9 +23,10 @@ class Role(models.TextChoices):
 class UserQuerySet(models.QuerySet["User"]):
     def visible_to(self, user: User) -> UserQuerySet:
         """The one scoping function for people: those attached to the user's unit subtree."""
-        if not user.is_authenticated or user.unit_id is None:
+        unit = user.unit if user.is_authenticated and user.unit_id is not None else None
+        if unit is None:
             return self.none()
-        return self.filter(unit__path__startswith=user.unit.path)
+        return self.filter(unit__path__startswith=unit.path)
 
 
 class ScopedUserManager(UserManager["User"]):
@@ -50,7 +53,7 @@ class User(AbstractUser):
     totp_enabled = models.BooleanField(_("已启用动态口令"), default=False)
     totp_last_step = models.BigIntegerField(_("最近使用的口令时间片"), default=0, editable=False)
 
-    objects = ScopedUserManager()
+    objects: ClassVar[ScopedUserManager] = ScopedUserManager()
 
     class Meta:
         verbose_name = _("用户")
@@ -74,6 +77,9 @@ class LoginFailure(models.Model):
     class Meta:
         verbose_name = _("登录失败记录")
         verbose_name_plural = _("登录失败记录")
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.address}"
 
 
 class ApiToken(models.Model):

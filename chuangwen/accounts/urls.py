@@ -1,9 +1,12 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from chuangwen.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("totp/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="totp"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("totp/", views.totp_view, name="totp"),
+    path("totp/setup/", views.totp_setup, name="totp_setup"),
+    path("password/", views.password_change, name="password_change"),
 ]

@@ -22,7 +22,10 @@ class AuditEntry(models.Model):
         verbose_name=_("操作人"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # No database constraint and no cascade: deleting a user must never rewrite (and so break) the
+        # chain; actor_name keeps who it was.
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     actor_name = models.CharField(_("操作人账号"), max_length=150, blank=True)
@@ -62,3 +65,27 @@ class AuditHead(models.Model):
     class Meta:
         verbose_name = _("审计链头")
         verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq}"
+
+
+class AuditAnchor(models.Model):
+    """Where the chain starts after old entries were pruned: the last pruned entry's sequence and hash.
+
+    Each prune also appends an ``audit_pruned`` entry naming the same sequence and hash, so the anchor is
+    itself protected by the chain: forging an anchor to hide removed entries is detected by ``audit verify``.
+    """
+
+    seq = models.BigIntegerField(_("最后删除的序号"), unique=True)
+    hash = models.CharField(_("最后删除的哈希"), max_length=64)
+    pruned_at = models.DateTimeField(_("清理时间"))
+    removed = models.BigIntegerField(_("删除条数"), default=0)
+
+    class Meta:
+        verbose_name = _("审计链锚点")
+        verbose_name_plural = _("审计链锚点")
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"

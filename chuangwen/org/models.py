@@ -34,9 +34,10 @@ ALLOWED_PARENT_KINDS: dict[str, set[str]] = {
 class UnitQuerySet(models.QuerySet["Unit"]):
     def visible_to(self, user: User) -> UnitQuerySet:
         """The one scoping function for units: the user's unit and everything below it."""
-        if not user.is_authenticated or user.unit_id is None:
+        unit = user.unit if user.is_authenticated else None
+        if unit is None:
             return self.none()
-        return self.filter(path__startswith=user.unit.path)
+        return self.filter(path__startswith=unit.path)
 
 
 class Unit(models.Model):

@@ -24,9 +24,10 @@ class RiskTag(models.TextChoices):
 class SiteQuerySet(models.QuerySet["Site"]):
     def visible_to(self, user: User) -> SiteQuerySet:
         """The one scoping function for sites: the area or the responsible unit lies in the user's subtree."""
-        if not user.is_authenticated or user.unit_id is None:
+        unit = user.unit if user.is_authenticated else None
+        if unit is None:
             return self.none()
-        prefix = user.unit.path
+        prefix = unit.path
         return self.filter(
             Q(area_unit__path__startswith=prefix) | Q(responsible_unit__path__startswith=prefix)
         )

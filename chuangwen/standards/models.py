@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from chuangwen.standards.exceptions import StandardFrozen
+
+# The only things that may still change on a frozen version: which version is the active one.
+MUTABLE_WHEN_FROZEN = frozenset({"is_active"})
+
+
+def _standard_is_frozen(standard_ids: set[int | None]) -> bool:
+    ids = {pk for pk in standard_ids if pk is not None}
+    return bool(ids) and Standard.objects.filter(pk__in=ids, frozen_at__isnull=False).exists()
 
 
 class ScoringMode(models.TextChoices):
@@ -43,9 +55,36 @@ class Standard(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.code} v{self.version}）"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse any change to a frozen version except switching it on or off (every path obeys this)."""
+        update_fields = kwargs.get("update_fields")
+        if self.pk is not None and not (update_fields and set(update_fields) <= MUTABLE_WHEN_FROZEN):
+            stored = Standard.objects.filter(pk=self.pk, frozen_at__isnull=False).first()
+            if stored is not None and self._changed_since(stored):
+                raise StandardFrozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if _standard_is_frozen({self.pk}):
+            raise StandardFrozen()
+        return super().delete(*args, **kwargs)
+
     @property
     def frozen(self) -> bool:
         return self.frozen_at is not None
+
+    def clean(self) -> None:
+        from chuangwen.standards.services.documents import standard_model_errors
+
+        standard_model_errors(self)
+
+    def _changed_since(self, stored: Standard) -> bool:
+        for field in self._meta.concrete_fields:
+            if field.name in MUTABLE_WHEN_FROZEN:
+                continue
+            if getattr(self, field.attname) != getattr(stored, field.attname):
+                return True
+        return False
 
 
 class SiteType(models.Model):
@@ -66,6 +105,27 @@ class SiteType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._touches_frozen():
+            raise StandardFrozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self._touches_frozen():
+            raise StandardFrozen()
+        return super().delete(*args, **kwargs)
+
+    def _touches_frozen(self) -> bool:
+        ids: set[int | None] = {self.standard_id}
+        if self.pk is not None:
+            ids.update(SiteType.objects.filter(pk=self.pk).values_list("standard_id", flat=True))
+        return _standard_is_frozen(ids)
+
+    def clean(self) -> None:
+        from chuangwen.standards.services.documents import site_type_model_errors
+
+        site_type_model_errors(self)
 
 
 class CheckItem(models.Model):
@@ -94,3 +154,29 @@ class CheckItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._touches_frozen():
+            raise StandardFrozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self._touches_frozen():
+            raise StandardFrozen()
+        return super().delete(*args, **kwargs)
+
+    def _touches_frozen(self) -> bool:
+        type_ids = {self.site_type_id}
+        if self.pk is not None:
+            type_ids.update(CheckItem.objects.filter(pk=self.pk).values_list("site_type_id", flat=True))
+        standard_ids = set(
+            SiteType.objects.filter(pk__in=[t for t in type_ids if t is not None]).values_list(
+                "standard_id", flat=True
+            )
+        )
+        return _standard_is_frozen(set(standard_ids))
+
+    def clean(self) -> None:
+        from chuangwen.standards.services.documents import check_item_model_errors
+
+        check_item_model_errors(self)

@@ -33,7 +33,7 @@ class Command(BaseCommand):
     def print_demo_accounts(self) -> None:
         from chuangwen.core.demo import DEMO_PASSWORD
 
-        self.stdout.write("演示账号（每个角色一个，密码均为 %s）：" % DEMO_PASSWORD)
+        self.stdout.write(f"演示账号（每个角色一个，密码均为 {DEMO_PASSWORD}）：")
         seen: set[str] = set()
         for user in User.objects.filter(username__startswith="demo_").select_related("unit").order_by("id"):
             if user.role in seen:

@@ -1,0 +1,171 @@
+"""The demo generator: sizes, geometry, people, determinism, refusal."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter, defaultdict
+from itertools import combinations
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from shapely.geometry import Point, shape
+from shapely.ops import unary_union
+
+from chuangwen.accounts.models import Role, User
+from chuangwen.audit.services import verify_chain
+from chuangwen.core.demo import DEMO_PASSWORD, DemoRefused, ScaleSpec, build_demo, demo_digest
+from chuangwen.core.demo.names import TERRITORIAL_DUTIES
+from chuangwen.org.models import Unit, UnitKind
+from chuangwen.sites.models import Site
+from chuangwen.standards.models import CheckItem, Standard
+
+SMALL_CITY = ScaleSpec("city", 3, 2, 2, 1, 2, 2, 30, cell_lng=0.015, cell_lat=0.0135, grids=True)
+
+
+@pytest.fixture(scope="class")
+def district(django_db_setup, django_db_blocker):
+    """One district demo shared by the read-only tests of a class, rolled back afterwards."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_demo("district", 7)
+        transaction.set_rollback(True)
+
+
+def assert_tiles(units):
+    """Children of every parent: valid polygons, no overlap between siblings, together exactly the parent."""
+    by_parent = defaultdict(list)
+    for unit in units:
+        if unit.boundary and unit.parent_id:
+            by_parent[unit.parent_id].append(shape(unit.boundary))
+    parents = {u.pk: u for u in units}
+    checked = 0
+    for parent_id, shapes in by_parent.items():
+        assert all(s.is_valid for s in shapes)
+        for a, b in combinations(shapes, 2):
+            assert a.intersection(b).area < 1e-12
+        parent = parents[parent_id]
+        if parent.boundary:
+            area = shape(parent.boundary).area
+            assert abs(unary_union(shapes).area - area) < 1e-9 * max(area, 1e-6)
+        checked += 1
+    return checked
+
+
+class TestADistrict:
+    """Read-only checks on one district built once."""
+
+    def test_it_builds_a_district_of_the_asked_size(self, district, db):
+        kinds = Counter(Unit.objects.values_list("kind", flat=True))
+        assert kinds[UnitKind.DISTRICT] == 1 and kinds[UnitKind.STREET] == 8
+        assert 55 <= kinds[UnitKind.COMMUNITY] <= 65
+        assert 1 <= kinds[UnitKind.GRID] <= 20
+        assert kinds[UnitKind.DEPARTMENT] >= 15
+        assert 380 <= Site.objects.count() <= 420
+        standard = Standard.objects.get(is_active=True)
+        type_codes = set(standard.site_types.values_list("code", flat=True))
+        assert set(Site.objects.values_list("site_type", flat=True)) == type_codes
+        assert 0.12 <= Site.objects.filter(declared=True).count() / Site.objects.count() <= 0.28
+        assert Site.objects.filter(active=False).exists()
+        assert Site.objects.exclude(risk_tags=[]).exists()
+        assert district.sites.total() == Site.objects.count()
+
+    def test_it_puts_every_site_strictly_inside_its_area_unit(self, district, db):
+        boundaries = {u.pk: shape(u.boundary) for u in Unit.objects.filter(kind=UnitKind.COMMUNITY)}
+        for site in Site.objects.all():
+            assert site.area_unit_id in boundaries
+            assert boundaries[site.area_unit_id].contains(Point(site.lng, site.lat)), site.name
+
+    def test_it_tiles_streets_communities_and_grids_without_overlap(self, district, db):
+        units = list(Unit.objects.all())
+        assert all(
+            u.boundary for u in units if u.kind in (UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY)
+        )
+        assert assert_tiles(units) >= 1 + 8 + 8
+
+    def test_it_keeps_the_tree_paths_right(self, district, db):
+        for unit in Unit.objects.select_related("parent"):
+            expected = f"{unit.parent.path if unit.parent else '/'}{unit.pk}/"
+            assert unit.path == expected and unit.depth == expected.count("/") - 2
+        district_unit = Unit.objects.get(kind=UnitKind.DISTRICT)
+        assert Unit.objects.filter(path__startswith=district_unit.path).count() == Unit.objects.count() - 1
+
+    def test_it_gives_every_duty_a_department(self, district, db):
+        duties = set(
+            CheckItem.objects.filter(site_type__standard__is_active=True).values_list("duty", flat=True)
+        )
+        tags = {t for u in Unit.objects.filter(kind=UnitKind.DEPARTMENT) for t in u.duty_tags}
+        assert duties - TERRITORIAL_DUTIES <= tags
+        names = set(Unit.objects.filter(kind=UnitKind.DEPARTMENT).values_list("name", flat=True))
+        district_name = Unit.objects.get(kind=UnitKind.DISTRICT).name
+        assert {district_name + "城市管理局", district_name + "住房和城乡建设局"} <= names
+
+    def test_it_creates_the_first_user_of_each_role_as_demo_role(self, district, db):
+        for role in Role.values:
+            first = User.objects.filter(role=role).order_by("id").first()
+            assert first is not None and first.username == f"demo_{role}"
+            assert first.full_name and 2 <= len(first.full_name) <= 3
+        admin = User.objects.get(username="demo_admin")
+        assert admin.is_staff and admin.is_superuser
+        handler, head = User.objects.get(username="demo_handler"), User.objects.get(username="demo_unit_head")
+        assert handler.unit == head.unit and handler.unit.kind == UnitKind.STREET
+        s03 = User.objects.get(username="demo_handler_s03")
+        assert s03.unit.kind == UnitKind.STREET and s03.unit.code.endswith("S03")
+        assert User.objects.get(username="demo_unit_head_s03").unit == s03.unit
+        assert User.objects.get(username="demo_handler_b01").unit.kind == UnitKind.DEPARTMENT
+        assert User.objects.get(username="demo_coordinator").check_password(DEMO_PASSWORD)
+        assert len(set(User.objects.values_list("password", flat=True))) == 1
+
+    def test_it_names_sites_like_real_places(self, district, db):
+        names = dict(Site.objects.values_list("site_type", "name").order_by("code"))
+        assert names["NM"].endswith("农贸市场") and names["XX"].endswith("周边")
+        assert Site.objects.filter(site_type="GD", responsible_unit__kind=UnitKind.DEPARTMENT).count() == (
+            Site.objects.filter(site_type="GD").count()
+        )
+        assert Site.objects.values("name").distinct().count() == Site.objects.count()
+
+
+def test_the_demo_password_meets_the_policy():
+    validate_password(DEMO_PASSWORD)
+
+
+def test_it_is_deterministic_for_a_seed(db):
+    build_demo("district", 3, reset=True)
+    first = demo_digest()
+    build_demo("district", 3, reset=True)
+    assert demo_digest() == first
+    build_demo("district", 4, reset=True)
+    assert demo_digest() != first
+    assert verify_chain().ok
+
+
+def test_it_refuses_a_database_with_data(db):
+    Unit.objects.create(code="X1", name="已有单位", kind=UnitKind.DISTRICT)
+    with pytest.raises(DemoRefused):
+        build_demo("district", 1)
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("demo-data", scale="district", seed=1)
+    assert Unit.objects.count() == 1 and not Site.objects.exists()
+
+
+def test_the_command_resets_and_prints_a_summary(db):
+    Unit.objects.create(code="X1", name="已有单位", kind=UnitKind.DISTRICT)
+    out = io.StringIO()
+    call_command("demo-data", scale="district", seed=1, reset=True, stdout=out)
+    assert "点位：共 400" in out.getvalue() and "街道 8" in out.getvalue()
+    assert not Unit.objects.filter(code="X1").exists()
+    assert Standard.objects.filter(code="CW-2026", version=1, is_active=True).exists()
+
+
+def test_it_builds_a_city_with_districts(db):
+    summary = build_demo(SMALL_CITY, 5)
+    city = Unit.objects.get(kind=UnitKind.CITY)
+    assert city.boundary is not None
+    assert Unit.objects.filter(kind=UnitKind.DISTRICT, parent=city).count() == 3
+    assert Site.objects.count() == 90 == summary.sites.total()
+    assert assert_tiles(list(Unit.objects.all())) >= 1 + 3 + 6
+    boundaries = {u.pk: shape(u.boundary) for u in Unit.objects.filter(kind=UnitKind.COMMUNITY)}
+    assert all(boundaries[s.area_unit_id].contains(Point(s.lng, s.lat)) for s in Site.objects.all())
+    assert User.objects.get(username="demo_coordinator").unit == city
+    assert User.objects.get(username="demo_coordinator_d02").unit.code == "D02"
+    assert User.objects.filter(username="demo_handler_d02s02").exists()

@@ -1,0 +1,29 @@
+"""Pages of the evaluation standard: reference data that every signed-in user may read."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from chuangwen.standards.models import CheckItem, SiteType, Standard
+
+
+@login_required
+def standard_list(request: HttpRequest) -> HttpResponse:
+    standards = Standard.objects.annotate(
+        site_type_count=Count("site_types", distinct=True), item_count=Count("site_types__items")
+    ).order_by("code", "-version")
+    return render(request, "standards/list.html", {"standards": standards})
+
+
+@login_required
+def standard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    items = CheckItem.objects.order_by("sort_order", "code")
+    site_types = SiteType.objects.order_by("sort_order", "code").prefetch_related(Prefetch("items", items))
+    standard = get_object_or_404(
+        Standard.objects.select_related("derived_from").prefetch_related(Prefetch("site_types", site_types)),
+        pk=pk,
+    )
+    return render(request, "standards/detail.html", {"standard": standard})

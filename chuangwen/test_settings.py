@@ -1,0 +1,8 @@
+"""Settings for the test suite: the production settings, with static files served without a manifest."""
+
+from chuangwen.settings import *  # noqa: F403
+from chuangwen.settings import STORAGES
+
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Fast hashing for the many users tests create; one test checks that real settings use Argon2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
