@@ -169,6 +169,7 @@ HUEY["consumer"] = {"workers": int(os.environ.get("TASK_WORKERS", "2")), "worker
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 STATIC_URL = "/static/"
 NODE_MODULES = BASE_DIR / "node_modules"
 # Front-end libraries come from npm (package-lock.json); nothing third-party is committed.

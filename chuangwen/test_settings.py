@@ -6,3 +6,5 @@ from chuangwen.settings import STORAGES
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 # Fast hashing for the many users tests create; one test checks that real settings use Argon2.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Live-server request threads must close their connections, or PostgreSQL refuses to drop the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
