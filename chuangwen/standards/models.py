@@ -18,6 +18,26 @@ def _standard_is_frozen(standard_ids: set[int | None]) -> bool:
     return bool(ids) and Standard.objects.filter(pk__in=ids, frozen_at__isnull=False).exists()
 
 
+class FrozenGuard(models.Model):
+    """Site types and check items of a frozen version can be neither saved nor deleted, by any path."""
+
+    class Meta:
+        abstract = True
+
+    def _touches_frozen(self) -> bool:
+        raise NotImplementedError
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._touches_frozen():
+            raise StandardFrozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self._touches_frozen():
+            raise StandardFrozen()
+        return super().delete(*args, **kwargs)
+
+
 class ScoringMode(models.TextChoices):
     BINARY = "binary", _("符合/不符合")
     PER_OCCURRENCE = "per_occurrence", _("按处扣分")
@@ -87,7 +107,7 @@ class Standard(models.Model):
         return False
 
 
-class SiteType(models.Model):
+class SiteType(FrozenGuard):
     standard = models.ForeignKey(
         Standard, verbose_name=_("标准版本"), on_delete=models.CASCADE, related_name="site_types"
     )
@@ -106,16 +126,6 @@ class SiteType(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self._touches_frozen():
-            raise StandardFrozen()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        if self._touches_frozen():
-            raise StandardFrozen()
-        return super().delete(*args, **kwargs)
-
     def _touches_frozen(self) -> bool:
         ids: set[int | None] = {self.standard_id}
         if self.pk is not None:
@@ -128,7 +138,7 @@ class SiteType(models.Model):
         site_type_model_errors(self)
 
 
-class CheckItem(models.Model):
+class CheckItem(FrozenGuard):
     site_type = models.ForeignKey(
         SiteType, verbose_name=_("点位类型"), on_delete=models.CASCADE, related_name="items"
     )
@@ -154,16 +164,6 @@ class CheckItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self._touches_frozen():
-            raise StandardFrozen()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        if self._touches_frozen():
-            raise StandardFrozen()
-        return super().delete(*args, **kwargs)
 
     def _touches_frozen(self) -> bool:
         type_ids = {self.site_type_id}

@@ -13,13 +13,6 @@ from chuangwen.core.models import ImportJob, ImportStatus
 from chuangwen.core.tests.helpers import errors_of, read_report, xlsx_bytes
 from chuangwen.org.models import Unit
 
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    """Error reports and uploads go to a temporary folder, not var/media."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 UNIT_HEADERS = ["单位编码", "单位名称", "单位类型", "上级单位编码", "职责标签", "联系电话"]
 
 

@@ -2,15 +2,13 @@
 
 import io
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from openpyxl import load_workbook
 
 from chuangwen.core.models import ImportJob
 from chuangwen.core.tests.helpers import xlsx_bytes
 from chuangwen.sites.models import Site
-from conftest import PASSWORD
+from conftest import client_for
 
 HEADERS = [
     "点位编码",
@@ -25,17 +23,6 @@ HEADERS = [
     "风险标签",
     "启用",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def client_for(user):
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def upload(client, data, name="sites.xlsx", capture=None):

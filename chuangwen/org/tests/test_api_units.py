@@ -7,13 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from conftest import client_for
+
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_coordinator_lists_district_subtree(org: dict[str, Any], users: dict[str, Any]) -> None:

@@ -1,16 +1,7 @@
-import pytest
-
 from chuangwen.accounts.models import User
 from chuangwen.core.imports import export_xlsx, get_spec, run_import
 from chuangwen.core.tests.helpers import errors_of, read_report, xlsx_bytes
 from conftest import PASSWORD, make_user
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    """Error reports and uploads go to a temporary folder, not var/media."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
 
 HEADERS = ["用户名", "姓名", "角色", "所属单位编码", "手机号", "初始密码", "启用"]
 GOOD_PASSWORD = "Wenming-2026#"

@@ -1,20 +1,11 @@
 import time
 
-import pytest
-
 from chuangwen.core.imports import export_xlsx, get_spec, run_import
 from chuangwen.core.tests.helpers import errors_of, read_report, xlsx_bytes
 from chuangwen.org.coords import wgs84_to_gcj02
 from chuangwen.sites.models import Site
 from chuangwen.standards.models import SiteType, Standard
 from conftest import make_user
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    """Error reports and uploads go to a temporary folder, not var/media."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
 
 HEADERS = [
     "点位编码",

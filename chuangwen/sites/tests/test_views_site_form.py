@@ -8,13 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from conftest import client_for
+
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form_data(org: dict[str, Any], **overrides: Any) -> dict[str, Any]:

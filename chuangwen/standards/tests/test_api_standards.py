@@ -8,14 +8,9 @@ import pytest
 from django.test import Client
 
 from chuangwen.standards.tests.test_views_standards import standard  # noqa: F401  (fixture)
+from conftest import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_list(users: dict[str, Any], standard: Any) -> None:  # noqa: F811
