@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export CHUANGWEN_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup assets browser lint typecheck pytest lock clean
+.PHONY: run test setup assets browser lint typecheck pytest lock messages clean
 
 run: setup assets
 	$(BIN)/chuangwen up
@@ -42,6 +42,11 @@ pytest:
 
 lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^chuangwen' > requirements.lock
+
+# After adding or changing UI strings: refresh the English catalogue, translate, then compile.
+messages:
+	$(BIN)/chuangwen makemessages -l en --ignore=.venv --ignore=node_modules --ignore=var --ignore='*/tests/*'
+	msgfmt --check --statistics -o chuangwen/locale/en/LC_MESSAGES/django.mo chuangwen/locale/en/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -139,6 +139,11 @@ def browser() -> Iterator[Any]:
             ],
         )
         yield b
+        # While Playwright's loop runs, Django keeps this thread's connections in a separate context:
+        # close them here, or PostgreSQL refuses to drop the test database at the end.
+        from django.db import connections
+
+        connections.close_all()
         b.close()
 
 

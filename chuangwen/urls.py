@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from chuangwen.api import api
 
-admin.site.site_header = "创文 · 系统管理"
-admin.site.site_title = "创文"
-admin.site.index_title = "基础数据"
+admin.site.site_header = _("创文 · 系统管理")
+admin.site.site_title = _("创文")
+admin.site.index_title = _("基础数据")
 
 urlpatterns = [
     path("", include("chuangwen.core.urls")),

@@ -24,9 +24,6 @@ class FrozenGuard(models.Model):
     class Meta:
         abstract = True
 
-    def _touches_frozen(self) -> bool:
-        raise NotImplementedError
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self._touches_frozen():
             raise StandardFrozen()
@@ -36,6 +33,9 @@ class FrozenGuard(models.Model):
         if self._touches_frozen():
             raise StandardFrozen()
         return super().delete(*args, **kwargs)
+
+    def _touches_frozen(self) -> bool:
+        raise NotImplementedError
 
 
 class ScoringMode(models.TextChoices):
