@@ -35,13 +35,17 @@ api = NinjaAPI(
 
 
 def _register() -> None:
+    from chuangwen.evidence.api import router as evidence_router
     from chuangwen.org.api import router as org_router
+    from chuangwen.rounds.api import router as rounds_router
     from chuangwen.sites.api import router as sites_router
     from chuangwen.standards.api import router as standards_router
 
     api.add_router("/units", org_router)
     api.add_router("/sites", sites_router)
     api.add_router("/standards", standards_router)
+    api.add_router("/inspect", rounds_router)
+    api.add_router("/evidence", evidence_router)
 
 
 _register()

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "chuangwen.accounts",
     "chuangwen.standards",
     "chuangwen.sites",
+    "chuangwen.rounds",
+    "chuangwen.evidence",
+    "chuangwen.inspect",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,104 @@
+"""Evidence (证据): photos stored under their content hash, with where/when they were taken and by whom."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from chuangwen.accounts.models import User
+
+
+class EvidenceKind(models.TextChoices):
+    PROBLEM = "problem", _("问题照片")
+    EXCEPTION = "exception", _("异常情况照片")
+    RECTIFICATION = "rectification", _("整改照片")
+
+
+class EvidenceQuerySet(models.QuerySet["Evidence"]):
+    def visible_to(self, user: User) -> EvidenceQuerySet:
+        """The one scoping function for evidence: photos of visits the user may see, and the user's own
+        uploads that no visit cites yet."""
+        if not user.is_authenticated or user.unit_id is None:
+            return self.none()
+        from chuangwen.rounds.models import Visit
+
+        return self.filter(Q(visit__in=Visit.objects.visible_to(user)) | Q(visit__isnull=True, uploader=user))
+
+
+class Evidence(models.Model):
+    client_id = models.UUIDField(_("客户端编号"), unique=True)
+    kind = models.CharField(
+        _("类型"), max_length=16, choices=EvidenceKind.choices, default=EvidenceKind.PROBLEM
+    )
+    sha256 = models.CharField(_("内容哈希（SHA-256）"), max_length=64, db_index=True)
+    upload_sha256 = models.CharField(_("上传文件哈希"), max_length=64, blank=True)
+    file = models.FileField(_("原图（重新编码）"), upload_to="evidence/", max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=50, default="image/jpeg")
+    width = models.PositiveIntegerField(_("宽（像素）"), default=0)
+    height = models.PositiveIntegerField(_("高（像素）"), default=0)
+    size_bytes = models.PositiveIntegerField(_("大小（字节）"), default=0)
+    display_file = models.FileField(
+        _("展示图（带水印）"), upload_to="evidence/display/", blank=True, max_length=200
+    )
+    thumb_file = models.FileField(_("缩略图"), upload_to="evidence/thumb/", blank=True, max_length=200)
+    phash = models.CharField(_("感知哈希"), max_length=16, blank=True, db_index=True)
+    derivatives_done = models.BooleanField(_("派生图已生成"), default=False)
+    captured_at = models.DateTimeField(_("拍摄时间（手机）"), null=True, blank=True)
+    exif_captured_at = models.DateTimeField(_("拍摄时间（EXIF）"), null=True, blank=True)
+    lat = models.FloatField(_("纬度（手机，WGS-84）"), null=True, blank=True)
+    lng = models.FloatField(_("经度（手机，WGS-84）"), null=True, blank=True)
+    accuracy_m = models.FloatField(_("定位精度（米）"), null=True, blank=True)
+    exif_lat = models.FloatField(_("纬度（EXIF）"), null=True, blank=True)
+    exif_lng = models.FloatField(_("经度（EXIF）"), null=True, blank=True)
+    received_at = models.DateTimeField(_("接收时间（服务器）"), auto_now_add=True)
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="evidence"
+    )
+    # What the photo belongs to. Set when the visit (or later a case) that cites the photo arrives.
+    round = models.ForeignKey(
+        "rounds.Round",
+        verbose_name=_("测评批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    site = models.ForeignKey(
+        "sites.Site",
+        verbose_name=_("点位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    visit = models.ForeignKey(
+        "rounds.Visit",
+        verbose_name=_("实地测评"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="evidence",
+    )
+    judgement = models.ForeignKey(
+        "rounds.Judgement",
+        verbose_name=_("测评判定"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="evidence",
+    )
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("证据照片")
+        verbose_name_plural = _("证据照片")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sha256[:12]}"
