@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export CHUANGWEN_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup assets browser lint typecheck pytest lock messages clean
+.PHONY: run test setup assets browser fonts lint typecheck pytest lock messages clean
 
-run: setup assets
+run: setup assets fonts
 	$(BIN)/chuangwen up
 
-test: setup assets browser lint typecheck pytest
+test: setup assets browser fonts lint typecheck pytest
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium and a CJK font for the browser tests"; \
 	  apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+
+# Photo watermarks (and PDFs) need a CJK font: Debian's WenQuanYi Micro Hei.
+fonts:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || { \
+	  echo "installing Debian's fonts-wqy-microhei for Chinese text in photo watermarks"; \
+	  apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 
 lint:
 	$(BIN)/ruff check .

@@ -29,7 +29,7 @@ api = NinjaAPI(
     title="创文 API",
     version="1",
     urls_namespace="api",
-    auth=[SessionAuth(), TokenAuth()],
+    auth=[TokenAuth(), SessionAuth()],  # a token request must not fail the session CSRF check first
     docs_url="/docs",
 )
 

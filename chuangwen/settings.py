@@ -201,6 +201,13 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Evidence photos: the largest upload accepted and the most pixels decoded (see docs/evidence.md).
+EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(8 * 1024 * 1024)))
+EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", str(40_000_000)))
+# An upright JPEG is kept as its own pixels, re-written without metadata; true decodes and re-encodes it too.
+EVIDENCE_REENCODE_ALL = env_bool("EVIDENCE_REENCODE_ALL", False)
+# Only the ingest benchmark sets this: a baseline endpoint that stores bytes and a row without any check.
+BENCH_BASELINE = env_bool("CHUANGWEN_BENCH_BASELINE", False) and not PRODUCTION
 
 # --- Language ----------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

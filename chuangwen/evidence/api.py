@@ -1,3 +1,150 @@
-from ninja import Router
+"""POST /api/v1/evidence: photos from the inspector's phone (contract: docs/inspection-api.md §2)."""
 
-router = Router(tags=["evidence"])
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.decorators import decorate_view
+from ninja.errors import ValidationError
+from ninja.files import UploadedFile
+from ninja.security import APIKeyHeader, SessionAuth
+
+from chuangwen.core.web import user_of
+from chuangwen.evidence.errors import EvidenceError, InvalidField
+from chuangwen.evidence.images import max_bytes, too_large_error
+from chuangwen.evidence.models import Evidence
+from chuangwen.evidence.services import PhotoMeta, ingest_photo, store_baseline
+
+
+class PhoneToken(APIKeyHeader):
+    """``Authorization: Token <key>``, checked by the API's own TokenAuth (imported late: chuangwen.api
+    imports this module while it is being set up)."""
+
+    param_name = "Authorization"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        from chuangwen.api import TokenAuth
+
+        return TokenAuth().authenticate(request, key)
+
+
+# Token first: with the API-wide order (session, then token) ninja's session check refuses a token-only POST
+# for want of a CSRF cookie before the token is looked at. Without a token header the session check (with
+# CSRF) still applies.
+router = Router(tags=["证据照片"], auth=[PhoneToken(), SessionAuth()])
+
+# Room for the form fields and multipart headers around the file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+class PhotoForm(Schema):
+    client_id: uuid.UUID = Field(description="手机生成的 UUID；重发同一编号返回已保存的结果")
+    kind: Literal["problem", "exception"] = Field(
+        "problem", description="problem 问题照片 | exception 异常情况"
+    )
+    round_id: int = Field(description="测评批次 ID（须是本人所在测评小组的批次）")
+    site_id: int = Field(description="点位 ID（须是该批次的抽中点位）")
+    captured_at: datetime | None = Field(None, description="拍摄时间（手机时钟，ISO 8601，带时区）")
+    lat: float | None = Field(None, description="纬度")
+    lng: float | None = Field(None, description="经度")
+    accuracy: float | None = Field(None, description="定位精度（米）")
+    coord_system: Literal["WGS-84", "GCJ-02"] = Field("WGS-84", description="坐标系：WGS-84 或 GCJ-02")
+
+
+class EvidenceOut(Schema):
+    id: int = Field(description="照片 ID")
+    client_id: uuid.UUID = Field(description="客户端编号")
+    sha256: str = Field(description="保存文件（重新编码后的 JPEG）的 SHA-256")
+    width: int = Field(description="宽（像素）")
+    height: int = Field(description="高（像素）")
+    duplicate: bool = Field(description="是否为重发（此前已保存）")
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="中文原因")
+    code: str = Field(
+        description="not_an_image | truncated | too_large | too_many_pixels | unsupported_type …"
+    )
+
+
+def _error(exc: EvidenceError) -> Status[dict[str, str]]:
+    if isinstance(exc, InvalidField):
+        raise ValidationError([{"loc": ["form", exc.field or ""], "msg": exc.message, "type": exc.code}])
+    return Status(exc.status, {"detail": exc.message, "code": exc.code})
+
+
+def refuse_oversized_body(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer too_large from Content-Length alone, before a huge body is read or spooled to disk."""
+
+    @wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > max_bytes() + FORM_OVERHEAD_BYTES:
+            exc = too_large_error()
+            return JsonResponse({"detail": exc.message, "code": exc.code}, status=400)
+        return run(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _out(evidence: Evidence, created: bool) -> dict[str, Any]:
+    return {
+        "id": evidence.pk,
+        "client_id": evidence.client_id,
+        "sha256": evidence.sha256,
+        "width": evidence.width,
+        "height": evidence.height,
+        "duplicate": not created,
+    }
+
+
+@router.post(
+    "",
+    response={200: EvidenceOut, 201: EvidenceOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="上传现场照片（multipart，按 client_id 幂等）",
+)
+@decorate_view(refuse_oversized_body)
+def upload_photo(
+    request: HttpRequest, data: Form[PhotoForm], file: File[UploadedFile]
+) -> Status[dict[str, Any]]:
+    meta = PhotoMeta(
+        client_id=data.client_id,
+        kind=data.kind,
+        round_id=data.round_id,
+        site_id=data.site_id,
+        captured_at=data.captured_at,
+        lat=data.lat,
+        lng=data.lng,
+        accuracy=data.accuracy,
+        coord_system=data.coord_system,
+    )
+    try:
+        evidence, created = ingest_photo(file, meta, user_of(request))
+    except EvidenceError as exc:
+        return _error(exc)
+    finally:
+        file.close()
+    return Status(201 if created else 200, _out(evidence, created))
+
+
+if settings.BENCH_BASELINE:  # the ingest benchmark's baseline; never registered in production
+
+    @router.post("/_baseline", response={201: EvidenceOut, 400: ErrorOut}, include_in_schema=False)
+    def baseline(
+        request: HttpRequest, client_id: Form[uuid.UUID], file: File[UploadedFile]
+    ) -> Status[dict[str, Any]]:
+        try:
+            evidence = store_baseline(file, client_id, user_of(request))
+        except EvidenceError as exc:
+            return _error(exc)
+        return Status(201, _out(evidence, True))

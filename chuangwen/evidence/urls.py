@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from chuangwen.evidence import views
 
 app_name = "evidence"
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:pk>/display", views.display, name="display"),
+    path("<int:pk>/thumb", views.thumb, name="thumb"),
+    path("<int:pk>/original", views.original, name="original"),
+]

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from chuangwen.rounds import visit_views
 
 app_name = "visits"
-urlpatterns: list = []
+urlpatterns = [
+    path("round/<int:round_id>/", visit_views.round_visits, name="round"),
+    path("<int:pk>/", visit_views.visit_detail, name="detail"),
+    path("<int:pk>/accept/", visit_views.visit_accept, name="accept"),
+    path("<int:pk>/send-back/", visit_views.visit_send_back, name="send_back"),
+]

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from chuangwen.standards.models import CheckItem, SiteType, Standard
+from chuangwen.standards.views import sees_freeze
 
 router = Router(tags=["测评体系"])
 
@@ -21,8 +22,8 @@ class StandardOut(Schema):
     version: int = Field(description="版本号")
     name: str = Field(description="标准名称")
     is_active: bool = Field(description="是否当前生效版本")
-    frozen: bool = Field(description="是否已冻结（被测评批次使用后不可修改）")
-    frozen_at: datetime | None = Field(description="冻结时间")
+    frozen: bool | None = Field(description="是否已冻结（被测评批次使用后不可修改）；仅协调员与管理员可见")
+    frozen_at: datetime | None = Field(description="冻结时间；仅协调员与管理员可见")
     derived_from_id: int | None = Field(description="派生自哪个版本")
     created_at: datetime = Field(description="创建时间")
     site_type_count: int = Field(description="点位类型数")
@@ -55,19 +56,19 @@ class SiteTypeOut(Schema):
 class StandardDetailOut(StandardOut):
     site_score_formula: str = Field(description="点位得分公式")
     parameters: dict[str, Any] = Field(description="计分参数（权重、惩罚等）")
-    frozen_reason: str = Field(description="冻结原因")
+    frozen_reason: str | None = Field(description="冻结原因；仅协调员与管理员可见")
     site_types: list[SiteTypeOut] = Field(description="点位类型及其测评指标")
 
 
-def standard_out(standard: Any) -> dict[str, Any]:
+def standard_out(standard: Any, show_freeze: bool) -> dict[str, Any]:
     return {
         "id": standard.pk,
         "code": standard.code,
         "version": standard.version,
         "name": standard.name,
         "is_active": standard.is_active,
-        "frozen": standard.frozen,
-        "frozen_at": standard.frozen_at,
+        "frozen": standard.frozen if show_freeze else None,
+        "frozen_at": standard.frozen_at if show_freeze else None,
         "derived_from_id": standard.derived_from_id,
         "created_at": standard.created_at,
         "site_type_count": standard.site_type_count,
@@ -100,7 +101,8 @@ def counted_standards() -> Any:
 
 @router.get("", response=list[StandardOut], summary="测评标准版本列表")
 def list_standards(request: HttpRequest) -> list[dict[str, Any]]:
-    return [standard_out(s) for s in counted_standards().order_by("code", "-version")]
+    show = sees_freeze(request)
+    return [standard_out(s, show) for s in counted_standards().order_by("code", "-version")]
 
 
 @router.get("/{standard_id}", response=StandardDetailOut, summary="测评标准版本详情（含点位类型与测评指标）")
@@ -110,11 +112,12 @@ def get_standard(request: HttpRequest, standard_id: int) -> dict[str, Any]:
     standard = get_object_or_404(
         counted_standards().prefetch_related(Prefetch("site_types", site_types)), pk=standard_id
     )
+    show = sees_freeze(request)
     return {
-        **standard_out(standard),
+        **standard_out(standard, show),
         "site_score_formula": standard.site_score_formula,
         "parameters": standard.parameters or {},
-        "frozen_reason": standard.frozen_reason,
+        "frozen_reason": standard.frozen_reason if show else None,
         "site_types": [
             {
                 "code": t.code,

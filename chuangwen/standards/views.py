@@ -7,7 +7,15 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from chuangwen.accounts.models import Role
+from chuangwen.core.web import user_of
 from chuangwen.standards.models import CheckItem, SiteType, Standard
+
+
+def sees_freeze(request: HttpRequest) -> bool:
+    """Whether a version is frozen tells that a round has drawn with it; rounds are secret until published,
+    so only the offices that run rounds see the freeze (system admins have no business role)."""
+    return user_of(request).role == Role.COORDINATOR
 
 
 @login_required
@@ -15,7 +23,9 @@ def standard_list(request: HttpRequest) -> HttpResponse:
     standards = Standard.objects.annotate(
         site_type_count=Count("site_types", distinct=True), item_count=Count("site_types__items")
     ).order_by("code", "-version")
-    return render(request, "standards/list.html", {"standards": standards})
+    return render(
+        request, "standards/list.html", {"standards": standards, "show_freeze": sees_freeze(request)}
+    )
 
 
 @login_required
@@ -26,4 +36,6 @@ def standard_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Standard.objects.select_related("derived_from").prefetch_related(Prefetch("site_types", site_types)),
         pk=pk,
     )
-    return render(request, "standards/detail.html", {"standard": standard})
+    return render(
+        request, "standards/detail.html", {"standard": standard, "show_freeze": sees_freeze(request)}
+    )

@@ -8,7 +8,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 from django.db import transaction
@@ -28,7 +28,17 @@ from chuangwen.standards.services import load_default_standard
 
 # Emptied by --reset, in this order, before the unit tree (deepest level first). Later issues put their
 # business tables (rounds, visits, cases …) in front. The audit log and the standards are kept.
+if TYPE_CHECKING:
+    from chuangwen.core.demo.activity import ActivitySummary
+
 RESET_MODELS = [
+    "evidence.Evidence",
+    "rounds.Finding",
+    "rounds.Visit",
+    "rounds.RoundSite",
+    "rounds.Team",
+    "rounds.Round",
+    "core.ImportJob",
     "sites.Site",
     "sessions.Session",
     "accounts.ApiToken",
@@ -57,6 +67,7 @@ class DemoSummary:
     users: Counter[str] = field(default_factory=Counter)
     standard: str = ""
     type_names: dict[str, str] = field(default_factory=dict)
+    activity: ActivitySummary | None = None
 
     def lines(self) -> list[str]:
         kinds = "，".join(f"{label} {self.units[k]}" for k, label in UnitKind.choices if self.units[k])
@@ -71,8 +82,22 @@ class DemoSummary:
             % {"n": self.sites.total(), "d": self.declared, "i": self.inactive, "types": types},
             _("  用户：共 %(n)d；%(roles)s") % {"n": self.users.total(), "roles": roles},
             _("  测评标准：%(std)s") % {"std": self.standard},
+            *self.activity_lines(),
             _("  演示账号（demo_coordinator、demo_inspector、demo_handler …）密码均为 %(pw)s")
             % {"pw": DEMO_PASSWORD},
+        ]
+
+    def activity_lines(self) -> list[str]:
+        if self.activity is None:
+            return []
+        return [
+            _("  测评批次：%(rounds)s；实地测评 %(v)d 次，不符合项 %(f)d 个，照片 %(p)d 张")
+            % {
+                "rounds": "、".join(self.activity.rounds),
+                "v": self.activity.visits,
+                "f": self.activity.findings,
+                "p": self.activity.photos,
+            }
         ]
 
 
@@ -108,7 +133,12 @@ def _site_types(standard: Standard) -> tuple[list[SiteType], list[str]]:
 
 
 def build_demo(
-    scale: str | ScaleSpec, seed: int, stdout: Writer | None = None, *, reset: bool = False
+    scale: str | ScaleSpec,
+    seed: int,
+    stdout: Writer | None = None,
+    *,
+    reset: bool = False,
+    activity: bool = True,
 ) -> DemoSummary:
     """Build the synthetic territory; the same seed gives the same data, byte for byte."""
     spec = SCALES[scale] if isinstance(scale, str) else scale
@@ -131,6 +161,11 @@ def build_demo(
         _say(stdout, _("生成演示账号……"))
         build_people(territory, _rng(seed, "people"), names)
         summary = summarise(spec.name, seed, standard)
+        if activity and spec.name == "district":
+            from chuangwen.core.demo.activity import build_activity
+
+            _say(stdout, _("生成测评批次、实地测评与照片……"))
+            summary.activity = build_activity(seed)
         record(None, "demo.build", detail={"scale": spec.name, "seed": seed, "sites": summary.sites.total()})
     summary.seconds = time.perf_counter() - started
     return summary

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.django_db
 def test_list(users: dict[str, Any], standard: Any) -> None:  # noqa: F811
     body = client_for(users["west_handler"]).get("/api/v1/standards").json()
     assert [(s["code"], s["version"]) for s in body] == [("QGWMCS", 2), ("QGWMCS", 1)]
-    assert body[0]["is_active"] is True and body[0]["frozen"] is False
+    assert body[0]["is_active"] is True and body[0]["frozen"] is None  # secret-round hint hidden
     assert body[0]["site_type_count"] == 1 and body[0]["item_count"] == 2
+
+
+def test_it_shows_the_freeze_to_coordinators_only(users: dict[str, Any], standard: Any) -> None:  # noqa: F811
+    assert client_for(users["coordinator"]).get("/api/v1/standards").json()[0]["frozen"] is False
+    detail = client_for(users["leader"]).get(f"/api/v1/standards/{standard.pk}").json()
+    assert detail["frozen"] is None and detail["frozen_reason"] is None
 
 
 def test_detail(users: dict[str, Any], standard: Any) -> None:  # noqa: F811

@@ -53,7 +53,12 @@ def test_list(users: dict[str, Any], standard: Any) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert "测评体系" in html and "全国文明城市测评体系" in html and "v2" in html and "v1" in html
-    assert "当前生效" in html and "可修改" in html
+    assert "当前生效" in html
+    # Freezing tells that a (possibly secret) round drew with a version: only coordinators see it.
+    assert "可修改" not in html and "已冻结" not in html
+    coordinator = Client()
+    coordinator.force_login(users["coordinator"])
+    assert "可修改" in coordinator.get(reverse("standards:list")).content.decode()
 
 
 def test_detail(users: dict[str, Any], standard: Any) -> None:

@@ -1,0 +1,223 @@
+"""Demo activity: two published rounds and one in progress, with visits, judgements and photos.
+
+Everything goes through the same services the pages and the phone use (draw, teams, visit submission,
+photo ingest, review, publication), so the demo shows the real rules at work.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PIL import Image, ImageDraw
+
+from chuangwen.accounts.models import Role, User
+from chuangwen.evidence.services import PhotoMeta, ingest_photo
+from chuangwen.org.models import Unit, UnitKind
+from chuangwen.rounds.models import Round, RoundKind, RoundSite
+from chuangwen.rounds.services import build_teams, create_round, draw_round, publish_round, start_round
+from chuangwen.rounds.visits import accept_visit, submit_visit
+from chuangwen.standards.models import CheckItem, Standard
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Sites per type in an unannounced round of the demo district (≈ 40 sites).
+UNANNOUNCED_QUOTAS = {
+    "ZD": 6,
+    "BJ": 6,
+    "NM": 3,
+    "LJ": 6,
+    "JK": 4,
+    "GJ": 4,
+    "GC": 3,
+    "GD": 2,
+    "XX": 3,
+    "GW": 2,
+}
+
+
+@dataclass
+class ActivitySummary:
+    rounds: list[str] = field(default_factory=list)
+    visits: int = 0
+    photos: int = 0
+    findings: int = 0
+
+
+def build_activity(seed: int, year: int = 2026) -> ActivitySummary:
+    """Three rounds over the demo district; the same seed gives the same rounds, visits and photos."""
+    rng = random.Random(f"{seed}:activity")
+    coordinator = User.objects.get(username="demo_coordinator")
+    district = Unit.objects.filter(kind=UnitKind.DISTRICT).order_by("path").first()
+    standard = Standard.objects.filter(is_active=True).first()
+    if district is None or standard is None:
+        return ActivitySummary()
+    inspectors = list(User.objects.filter(role=Role.INSPECTOR, unit=district).order_by("username"))
+    summary = ActivitySummary()
+    plans: list[tuple[str, str, date, dict[str, Any], float]] = [
+        (f"{year}年10月暗访", RoundKind.UNANNOUNCED, date(year, 10, 12), _unannounced(), 1.0),
+        (
+            f"{year}年11月回头看",
+            RoundKind.REVISIT,
+            date(year, 11, 9),
+            {"failed_share": "1", "random_extra": 6},
+            1.0,
+        ),
+        (f"{year}年12月暗访", RoundKind.UNANNOUNCED, date(year, 12, 1), _unannounced(), 0.4),
+    ]
+    for name, kind, start, params, share in plans:
+        round_ = create_round(
+            {
+                "name": name,
+                "kind": kind,
+                "standard": standard,
+                "period_start": start,
+                "period_end": start + timedelta(days=4),
+                "target_unit": district,
+                "params": params,
+            },
+            coordinator,
+        )
+        draw_round(round_, coordinator, seed=f"{rng.getrandbits(256):064x}")
+        build_teams(round_, inspectors, actor=coordinator)
+        start_round(round_, coordinator)
+        _visit_round(round_, start, share, rng, summary)
+        if share >= 1.0:
+            publish_round(round_, coordinator, confirm_missing=True)
+        summary.rounds.append(name)
+    return summary
+
+
+def _unannounced() -> dict[str, Any]:
+    return {"type_quotas": dict(UNANNOUNCED_QUOTAS), "declared_cap": "0.3", "street_max": 8}
+
+
+def _visit_round(
+    round_: Round, start: date, share: float, rng: random.Random, summary: ActivitySummary
+) -> None:
+    coordinator = User.objects.get(username="demo_coordinator")
+    entries = list(
+        RoundSite.objects.filter(round=round_)
+        .select_related("site", "team")
+        .prefetch_related("team__members")
+        .order_by("team_id", "route_order")
+    )
+    items = _items_by_type(round_.standard)
+    for index, entry in enumerate(entries):
+        if share < 1.0 and rng.random() > share:
+            continue
+        assert entry.team is not None
+        inspector = sorted(entry.team.members.all(), key=lambda u: u.username)[0]
+        when = datetime.combine(start + timedelta(days=index % 4), datetime.min.time(), SHANGHAI)
+        when += timedelta(hours=9, minutes=10 * (index % 30))
+        payload = _visit_payload(
+            round_, entry, items.get(entry.site.site_type, []), when, inspector, rng, summary
+        )
+        visit, _created = submit_visit(payload, inspector)
+        summary.visits += 1
+        if share >= 1.0:
+            accept_visit(visit, coordinator)
+
+
+def _items_by_type(standard: Standard) -> dict[str, list[CheckItem]]:
+    grouped: dict[str, list[CheckItem]] = {}
+    for item in CheckItem.objects.filter(site_type__standard=standard).select_related("site_type"):
+        grouped.setdefault(item.site_type.code, []).append(item)
+    return grouped
+
+
+def _visit_payload(
+    round_: Round,
+    entry: RoundSite,
+    items: list[CheckItem],
+    when: datetime,
+    inspector: User,
+    rng: random.Random,
+    summary: ActivitySummary,
+) -> dict[str, Any]:
+    site = entry.site
+    lat, lng = site.lat + rng.uniform(-0.0004, 0.0004), site.lng + rng.uniform(-0.0004, 0.0004)
+    judgements = []
+    for item in items:
+        judgement: dict[str, Any] = {"item_code": item.code, "result": _result(item, rng), "count": 0}
+        if judgement["result"] == "not_conforming":
+            judgement["count"] = rng.randint(1, 4) if item.mode == "per_occurrence" else 1
+            judgement["note"] = f"{item.category}问题"
+            photo = _photo(round_, site.pk, lat, lng, when, inspector, rng, item.category)
+            judgement["photo_ids"] = [str(photo)]
+            summary.photos += 1
+            summary.findings += 1
+        judgements.append(judgement)
+    return {
+        "client_id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "round_id": round_.pk,
+        "site_id": site.pk,
+        "outcome": "done",
+        "lat": lat,
+        "lng": lng,
+        "accuracy": round(rng.uniform(5, 25), 1),
+        "started_at": when.isoformat(),
+        "finished_at": (when + timedelta(minutes=25)).isoformat(),
+        "judgements": judgements,
+    }
+
+
+def _result(item: CheckItem, rng: random.Random) -> str:
+    draw = rng.random()
+    failure = {"veto": 0.02, "binary": 0.12}.get(item.mode, 0.2)
+    if draw < failure:
+        return "not_conforming"
+    return "not_applicable" if draw > 0.96 else "conforming"
+
+
+def _photo(
+    round_: Round,
+    site_id: int,
+    lat: float,
+    lng: float,
+    when: datetime,
+    inspector: User,
+    rng: random.Random,
+    label: str,
+) -> uuid.UUID:
+    client_id = uuid.UUID(int=rng.getrandbits(128))
+    meta = PhotoMeta(
+        client_id=client_id,
+        round_id=round_.pk,
+        site_id=site_id,
+        captured_at=when + timedelta(minutes=5),
+        lat=lat,
+        lng=lng,
+        accuracy=10.0,
+    )
+    ingest_photo(synthetic_photo(rng, label), meta, inspector)
+    return client_id
+
+
+def synthetic_photo(rng: random.Random, label: str = "") -> bytes:
+    """A street-like scene (sky, buildings, road, clutter) as a phone-sized JPEG; no two are alike."""
+    width, height = 1600, 1200
+    image = Image.new("RGB", (width, height), (rng.randint(150, 200), rng.randint(190, 220), 235))
+    draw = ImageDraw.Draw(image)
+    x = 0
+    while x < width:
+        w, h = rng.randint(120, 320), rng.randint(250, 650)
+        shade = rng.randint(110, 200)
+        draw.rectangle([x, 700 - h, x + w, 700], fill=(shade, shade - 10, shade - 25))
+        for wy in range(700 - h + 20, 680, 60):
+            for wx in range(x + 15, x + w - 30, 45):
+                draw.rectangle([wx, wy, wx + 25, wy + 30], fill=(90, 110, 140))
+        x += w + rng.randint(5, 40)
+    draw.rectangle([0, 700, width, height], fill=(95, 95, 100))
+    for _ in range(rng.randint(3, 9)):  # the problem: litter, stalls, parked bikes
+        cx, cy, r = rng.randint(50, width - 50), rng.randint(760, height - 60), rng.randint(15, 70)
+        colour = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255))
+        draw.ellipse([cx - r, cy - r // 2, cx + r, cy + r // 2], fill=colour)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82)
+    return out.getvalue()

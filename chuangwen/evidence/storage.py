@@ -1,0 +1,168 @@
+"""Where evidence bytes live, and how they get there durably.
+
+Originals are content-addressed: ``evidence/<aa>/<bb>/<sha256>.jpg``. On a local folder (the default) a file
+is written to a temporary name in its final directory, flushed and fsynced, renamed into place and the
+directory is fsynced, so that it is on disk before the row that points to it commits. An existing original
+is never rewritten. Other storages (S3-compatible) get ``storage.save``, durable when the call returns.
+
+A crash between the rename and the commit leaves a file that no row points to; a crash while writing leaves a
+temporary ``.tmp-*.part`` file. :func:`sweep` removes both once they are older than a grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
+
+logger = logging.getLogger(__name__)
+
+ORIGINALS = "evidence"
+TEMP_PREFIX = ".tmp-"
+TEMP_SUFFIX = ".part"
+ORIGINAL_NAME = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.jpg$")
+
+
+def original_name(sha256: str) -> str:
+    return f"{ORIGINALS}/{sha256[:2]}/{sha256[2:4]}/{sha256}.jpg"
+
+
+def display_name(evidence_id: int, sha256: str) -> str:
+    """The watermark names the site, time and person of one row, so each row has its own display copy."""
+    return f"{ORIGINALS}/display/{sha256[:2]}/{evidence_id}-{sha256[:16]}.jpg"
+
+
+def thumb_name(sha256: str) -> str:
+    return f"{ORIGINALS}/thumb/{sha256[:2]}/{sha256}.jpg"
+
+
+def local_root(storage: Storage | None = None) -> Path | None:
+    """The folder of a local file storage, or None for object storage."""
+    storage = storage or default_storage
+    if isinstance(storage, FileSystemStorage):
+        return Path(storage.location)
+    return None
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _ensure_dir(directory: Path, sync: bool = True) -> None:
+    """Create missing directories and fsync each parent, so that a new directory entry survives a crash."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        with suppress(FileExistsError):
+            path.mkdir(mode=0o755)
+        if sync:
+            fsync_dir(path.parent)
+
+
+def durable_write(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically: temp file, fsync, rename, fsync of the directory.
+    ``sync=False`` keeps the atomic rename but skips the fsyncs (for files that can be made again)."""
+    directory = path.parent
+    _ensure_dir(directory, sync)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    if sync:
+        fsync_dir(directory)
+
+
+def store_original(data: bytes, sha256: str, storage: Storage | None = None) -> str:
+    """Keep ``data`` under its SHA-256 and return the storage name; an existing copy is kept as it is."""
+    storage = storage or default_storage
+    name = original_name(sha256)
+    root = local_root(storage)
+    if root is None:
+        if not storage.exists(name):
+            name = storage.save(name, ContentFile(data))
+        return name
+    path = root / name
+    try:
+        if path.stat().st_size == len(data):
+            os.utime(path)  # a fresh time keeps the sweep away while the new row commits
+            return name
+    except FileNotFoundError:
+        pass
+    durable_write(path, data)
+    return name
+
+
+def store_derivative(name: str, data: bytes, storage: Storage | None = None) -> str:
+    """Write (or replace) a display copy or thumbnail: atomically, but without fsync (a copy lost in a crash
+    is made again from the original on first view)."""
+    storage = storage or default_storage
+    root = local_root(storage)
+    if root is None:
+        if storage.exists(name):
+            storage.delete(name)
+        return storage.save(name, ContentFile(data))
+    durable_write(root / name, data, sync=False)
+    return name
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, _dirs, files in os.walk(root):
+        for file_name in files:
+            yield Path(dirpath) / file_name
+
+
+def sweep(grace_seconds: float = 3600, storage: Storage | None = None) -> dict[str, int]:
+    """Remove temporary files and originals no row points to, when older than ``grace_seconds``.
+
+    Only a local folder is swept; object storage has no partial files, and its orphans are left alone.
+    """
+    from chuangwen.evidence.models import Evidence
+
+    root = local_root(storage)
+    removed = {"temp": 0, "orphans": 0}
+    if root is None or not (root / ORIGINALS).is_dir():
+        return removed
+    cutoff = time.time() - grace_seconds
+    for path in _walk(root / ORIGINALS):
+        relative = path.relative_to(root / ORIGINALS).as_posix()
+        is_temp = path.name.startswith(TEMP_PREFIX) and path.name.endswith(TEMP_SUFFIX)
+        if not is_temp and not ORIGINAL_NAME.match(relative):
+            continue  # display copies and thumbnails are replaced, not swept
+        with suppress(FileNotFoundError):
+            if path.stat().st_mtime > cutoff:
+                continue
+            if not is_temp and Evidence.objects.filter(file=f"{ORIGINALS}/{relative}").exists():
+                continue
+            if path.stat().st_mtime > cutoff:  # touched by an upload of the same bytes meanwhile
+                continue
+            path.unlink()
+            removed["temp" if is_temp else "orphans"] += 1
+    if removed["orphans"] or removed["temp"]:
+        logger.warning(
+            "evidence sweep removed %(temp)s temporary files and %(orphans)s orphan files", removed
+        )
+    return removed

@@ -1,0 +1,92 @@
+"""An upright JPEG is stored as its own pixels, re-written segment by segment without metadata."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from PIL import Image, ImageCms
+
+from chuangwen.evidence.errors import ImageRejected
+from chuangwen.evidence.images import prepare_photo
+from chuangwen.evidence.jpeg import rewrite_jpeg
+from chuangwen.evidence.tests.photos import encode, exif_bytes, jpeg, scene
+
+
+def markers(data: bytes) -> list[int]:
+    """The segment markers before the first scan."""
+    found, pos = [], 2
+    while data[pos + 1] != 0xDA:
+        found.append(data[pos + 1])
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return found
+
+
+def test_it_drops_exif_comments_and_anything_after_the_end(db):
+    exif = exif_bytes(lat=30.05, lng=120.02)
+    upload = jpeg(exif=exif, comment=b"secret note") + b"PK\x03\x04<html><script>alert(1)</script>"
+    stored = prepare_photo(upload).data
+    assert stored.endswith(b"\xff\xd9")
+    assert b"secret note" not in stored and b"<script>" not in stored and b"Exif" not in stored
+    assert 0xE1 not in markers(stored) and 0xFE not in markers(stored)
+    original = Image.open(io.BytesIO(upload))
+    kept = Image.open(io.BytesIO(stored))
+    assert kept.tobytes() == original.tobytes()  # the same pixels, no generation loss
+
+
+def test_it_keeps_the_colour_profile(db):
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    stored = prepare_photo(jpeg(icc_profile=profile)).data
+    assert Image.open(io.BytesIO(stored)).info.get("icc_profile") == profile
+
+
+@pytest.mark.parametrize("params", [{"progressive": True}, {"restart_marker_rows": 1}, {"subsampling": 0}])
+def test_it_rewrites_progressive_and_restart_jpegs(db, params):
+    upload = encode(scene(7, (640, 480)), "JPEG", quality=85, **params)
+    stored = rewrite_jpeg(upload)
+    assert Image.open(io.BytesIO(stored)).tobytes() == Image.open(io.BytesIO(upload)).tobytes()
+
+
+def test_it_calls_a_jpeg_without_its_end_truncated():
+    upload = jpeg()
+    with pytest.raises(ImageRejected) as caught:
+        rewrite_jpeg(upload[:-2])
+    assert caught.value.code == "truncated"
+
+
+def test_it_re_encodes_every_jpeg_when_asked(db, settings):
+    upload = jpeg(exif=exif_bytes(lat=30.05, lng=120.02))
+    kept = prepare_photo(upload)
+    settings.EVIDENCE_REENCODE_ALL = True
+    encoded = prepare_photo(upload)
+    assert encoded.sha256 != kept.sha256
+    assert (encoded.width, encoded.height) == (kept.width, kept.height)
+    assert b"Exif" not in encoded.data
+
+
+def test_damaged_uploads_are_refused_or_stored_decodable(db):
+    """Random byte flips, cuts and insertions: a clear refusal or a JPEG that decodes, never a crash."""
+    rng = random.Random(5)
+    bases = [
+        jpeg(exif=exif_bytes(lat=30.0, lng=120.0, orientation=3)),
+        encode(scene(2, (300, 200)), "JPEG", progressive=True),
+        encode(scene(2, (300, 200)), "PNG"),
+        encode(scene(2, (300, 200)), "WEBP"),
+    ]
+    for _ in range(200):
+        data = bytearray(rng.choice(bases))
+        where = rng.randrange(len(data))
+        action = rng.choice(["flip", "cut", "insert"])
+        if action == "flip":
+            data[where] = rng.randrange(256)
+        elif action == "cut":
+            del data[where:]
+        else:
+            data[where:where] = rng.randbytes(rng.randint(1, 40))
+        try:
+            stored = prepare_photo(bytes(data)).data
+        except ImageRejected as exc:
+            assert exc.code in {"not_an_image", "truncated", "unsupported_type", "too_many_pixels"}
+            continue
+        Image.open(io.BytesIO(stored)).load()

@@ -1,0 +1,78 @@
+"""Serving photos: display copy, thumbnail and original, only through the evidence scoping function."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
+
+from chuangwen.accounts.models import Role
+from chuangwen.core.web import user_of
+from chuangwen.evidence.derivatives import build_derivatives
+from chuangwen.evidence.models import Evidence
+
+logger = logging.getLogger(__name__)
+
+# Who may open the re-encoded original (full size); everyone who sees a photo may see its display copy.
+ORIGINAL_ROLES = {Role.COORDINATOR, Role.INSPECTOR, Role.VERIFIER}
+CACHE_CONTROL = "private, max-age=3600"
+
+
+def _visible(request: HttpRequest, pk: int) -> Evidence:
+    queryset = Evidence.objects.visible_to(user_of(request)).select_related("site", "uploader")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _file_response(name: str, download_name: str) -> FileResponse:
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError as exc:
+        logger.error("evidence file missing: %s", name)
+        raise Http404 from exc
+    response = FileResponse(handle, content_type="image/jpeg", filename=download_name)
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def _present(name: str) -> bool:
+    """The file is there and not empty (derivatives are written without fsync: a crash may lose one)."""
+    try:
+        return default_storage.size(name) > 0
+    except OSError:
+        return False
+
+
+def _derived(request: HttpRequest, pk: int, field: str) -> str:
+    """The name of a display copy or thumbnail, built now (in this request) when the worker has not run yet
+    or its file is gone."""
+    evidence = _visible(request, pk)
+    name = getattr(evidence, field).name
+    if not evidence.derivatives_done or not name or not _present(name):
+        name = getattr(build_derivatives(evidence), field).name
+    return str(name)
+
+
+@require_GET
+@login_required
+def display(request: HttpRequest, pk: int) -> FileResponse:
+    return _file_response(_derived(request, pk, "display_file"), f"evidence-{pk}.jpg")
+
+
+@require_GET
+@login_required
+def thumb(request: HttpRequest, pk: int) -> FileResponse:
+    return _file_response(_derived(request, pk, "thumb_file"), f"evidence-{pk}-thumb.jpg")
+
+
+@require_GET
+@login_required
+def original(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = _visible(request, pk)
+    if user_of(request).role not in ORIGINAL_ROLES:
+        raise PermissionDenied
+    return _file_response(evidence.file.name, f"evidence-{pk}-original.jpg")
