@@ -364,7 +364,7 @@ def _store(checked: _Checked, user: User, request: HttpRequest | None) -> tuple[
     data, entry = checked.data, checked.entry
     with transaction.atomic():
         # The drawn-site row is the lock: two phones submitting the same site queue here.
-        RoundSite.objects.select_for_update().filter(pk=entry.pk).first()
+        RoundSite.objects.select_for_update().filter(pk=entry.pk).order_by("pk").first()
         stored = _stored(data.client_id, user)
         if stored is not None:
             return stored, False
