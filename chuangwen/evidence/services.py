@@ -81,7 +81,7 @@ def stored_for(client_id: uuid.UUID, user: User) -> Evidence | None:
 
 def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | None]:
     """The round and site a field photo belongs to; a round the user does not inspect does not exist."""
-    from chuangwen.rounds.models import Round, RoundSite, RoundStatus
+    from chuangwen.rounds.models import Round, RoundSite, RoundStatus, Team
     from chuangwen.sites.models import Site
 
     if meta.round_id is None:
@@ -93,20 +93,20 @@ def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | No
         if site is None:
             raise NotFound("not_found", _("点位不存在"))
         return None, site
-    round_ = Round.objects.visible_to(user).filter(pk=meta.round_id).order_by().first()
-    if round_ is None:  # worded exactly like a round that does not exist
+    team = Team.objects.filter(round_id=meta.round_id, members=user).select_related("round").order_by().first()
+    if team is None:  # the rare path: tell a coordinator apart from someone who may not know the round
+        if Round.objects.visible_to(user).filter(pk=meta.round_id).exists():
+            raise Forbidden("not_on_team", _("您不在该测评批次的任何测评小组中，不能上传现场照片"))
         raise NotFound("not_found", _("测评批次不存在，或您不在该批次的测评小组中"))
-    if not round_.teams.filter(members=user).exists():
-        raise Forbidden("not_on_team", _("您不在该测评批次的任何测评小组中，不能上传现场照片"))
+    round_ = team.round
     if round_.status not in (RoundStatus.DRAWN, RoundStatus.IN_PROGRESS):
         raise Conflict("round_closed", _("该测评批次已不在测评期间，不能再上传照片"))
     if meta.site_id is None:
         raise InvalidField("required", _("须指明照片所在的点位"), field="site_id")
-    drawn = RoundSite.objects.filter(round=round_).values("site_id")
-    site = Site.objects.filter(pk=meta.site_id, pk__in=drawn).order_by().first()
-    if site is None:
+    entry = RoundSite.objects.filter(round=round_, site_id=meta.site_id).select_related("site").order_by().first()
+    if entry is None:
         raise NotFound("site_not_in_round", _("该点位不在本批次的抽中点位中"))
-    return round_, site
+    return round_, entry.site
 
 
 def position(meta: PhotoMeta) -> tuple[float | None, float | None]:
