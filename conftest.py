@@ -148,6 +148,17 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
+def _chinese_first() -> Iterator[None]:
+    """Every test starts in the default language, whatever an earlier request activated in this thread."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_inline() -> Iterator[None]:
     """Background tasks run inside the test that enqueues them (test_task_queue checks the real storage)."""
     from huey.contrib.djhuey import HUEY

@@ -93,7 +93,9 @@ def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | No
         if site is None:
             raise NotFound("not_found", _("点位不存在"))
         return None, site
-    team = Team.objects.filter(round_id=meta.round_id, members=user).select_related("round").order_by().first()
+    team = (
+        Team.objects.filter(round_id=meta.round_id, members=user).select_related("round").order_by().first()
+    )
     if team is None:  # the rare path: tell a coordinator apart from someone who may not know the round
         if Round.objects.visible_to(user).filter(pk=meta.round_id).exists():
             raise Forbidden("not_on_team", _("您不在该测评批次的任何测评小组中，不能上传现场照片"))
@@ -103,7 +105,9 @@ def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | No
         raise Conflict("round_closed", _("该测评批次已不在测评期间，不能再上传照片"))
     if meta.site_id is None:
         raise InvalidField("required", _("须指明照片所在的点位"), field="site_id")
-    entry = RoundSite.objects.filter(round=round_, site_id=meta.site_id).select_related("site").order_by().first()
+    entry = (
+        RoundSite.objects.filter(round=round_, site_id=meta.site_id).select_related("site").order_by().first()
+    )
     if entry is None:
         raise NotFound("site_not_in_round", _("该点位不在本批次的抽中点位中"))
     return round_, entry.site

@@ -149,3 +149,14 @@ def test_it_stays_chinese_without_the_cookie(users: dict[str, Any]) -> None:
     login = page(Client(), "/accounts/login/")
     assert "登录" in login
     assert "Username" not in login
+
+
+def test_it_shows_chinese_to_a_browser_that_asks_for_english(users):
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    client.force_login(users["coordinator"])
+    html = client.get("/").content.decode()
+    assert "组织机构" in html
+    client.cookies["django_language"] = "en"
+    assert "组织机构" not in client.get("/").content.decode()

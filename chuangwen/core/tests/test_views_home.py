@@ -98,5 +98,6 @@ def test_user_without_unit_sees_nothing(db: Any) -> None:
 def test_english(users: dict[str, Any]) -> None:
     client = Client()
     client.force_login(users["coordinator"])
-    response = client.get(reverse("core:home"), HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"  # the language switcher's choice; Accept-Language is ignored
+    response = client.get(reverse("core:home"))
     assert '<html lang="en">' in response.content.decode()
