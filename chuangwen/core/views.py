@@ -105,6 +105,20 @@ def unit_figures(user: User) -> dict[str, Any]:
     }
 
 
+def field_rounds(user: User) -> list[dict[str, Any]]:
+    """An inspector's rounds under way: only those whose teams he or she is on (secret rounds stay secret)."""
+    from chuangwen.rounds.models import RoundSite, RoundStatus, Team
+
+    teams = Team.objects.filter(
+        members=user, round__status__in=[RoundStatus.DRAWN, RoundStatus.IN_PROGRESS]
+    ).select_related("round")
+    rows = []
+    for team in teams.order_by("round__period_start"):
+        entries = RoundSite.objects.filter(team=team)
+        rows.append({"round": team.round, "team": team, "sites": entries.count()})
+    return rows
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The start page: what the signed-in person's role needs first, counted inside his or her scope."""
@@ -118,6 +132,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["by_type"] = sites_by_type(user)
     if role in UNIT_ROLES or role in FIELD_ROLES:
         context["unit_figures"] = unit_figures(user)
+    if role == Role.INSPECTOR:
+        context["field_rounds"] = field_rounds(user)
     if role == Role.ADMIN:
         context["admin_links"] = admin_links()
     return render(request, "core/home.html", context)

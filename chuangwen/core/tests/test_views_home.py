@@ -101,3 +101,29 @@ def test_english(users: dict[str, Any]) -> None:
     client.cookies["django_language"] = "en"  # the language switcher's choice; Accept-Language is ignored
     response = client.get(reverse("core:home"))
     assert '<html lang="en">' in response.content.decode()
+
+
+def test_it_lists_an_inspectors_rounds_and_links_the_phone_app(users: dict[str, Any], org: Any) -> None:
+    import datetime
+
+    from chuangwen.rounds.models import Round, Team
+    from chuangwen.standards.services.versions import load_default_standard
+
+    round_ = Round.objects.create(
+        name="十二月暗访",
+        kind="unannounced",
+        standard=load_default_standard(),
+        owner_unit=org["district"],
+        target_unit=org["district"],
+        period_start=datetime.date(2026, 12, 1),
+        period_end=datetime.date(2026, 12, 5),
+        status="in_progress",
+        created_by=users["coordinator"],
+    )
+    team = Team.objects.create(round=round_, name="第1组")
+    client = Client()
+    client.force_login(users["inspector"])
+    assert "十二月暗访" not in client.get(reverse("core:home")).content.decode()
+    team.members.add(users["inspector"])
+    html = client.get(reverse("core:home")).content.decode()
+    assert "十二月暗访" in html and reverse("inspect:app") in html
