@@ -26,8 +26,6 @@ import itertools
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from chuangwen.core.serverproc import free_port, multipart, start_server, stop_server  # noqa: E402
+
 INGEST = "/api/v1/evidence"
 BASELINE = "/api/v1/evidence/_baseline"
 
@@ -73,17 +75,6 @@ def variant(data: bytes, tables: list[int], n: int) -> bytes:
             if n >> (table_index * 12 + bit) & 1:
                 out[table + 1 + bit] += 1
     return bytes(out)
-
-
-def multipart(fields: dict[str, str], data: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="IMG_0001.jpg"\r\n'
-    parts.append(head.encode() + b"Content-Type: image/jpeg\r\n\r\n" + data + b"\r\n")
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 @dataclass
@@ -147,40 +138,6 @@ def drive(port: int, path: str, seed: dict, photo, seconds: float, clients: int)
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(env: dict[str, str], port: int, worker: bool, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "chuangwen.cli", "serve", "--port", str(port)]
-    if not worker:
-        command.append("--no-worker")
-    handle = log.open("ab")
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    sys.exit(f"server did not start; see {log}")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)  # serve stops granian and the worker
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def report(results: dict[str, Result], clients: int) -> None:
     print(f"\n{clients} concurrent clients, ≈400 KB 2000×1500 JPEG per request")
     columns = ("requests", "per s", "p50 ms", "p99 ms", "errors", "files")
@@ -221,7 +178,7 @@ def main() -> None:
     seed = json.loads(seeded.stdout.strip().splitlines()[-1])
     photo = phone_photo()
     port = free_port()
-    server = start_server(env, port, worker=not args.no_worker, log=var_dir / "server.log")
+    server = start_server(env, port, var_dir / "server.log", worker=not args.no_worker)
     worker = "off" if args.no_worker else "on"
     print(f"server: chuangwen serve on port {port}, var dir {var_dir}, task worker {worker}", flush=True)
     results: dict[str, Result] = {}

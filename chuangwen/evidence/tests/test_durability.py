@@ -16,7 +16,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,17 +24,11 @@ import time
 import uuid
 from pathlib import Path
 
+from chuangwen.core.serverproc import ROOT, free_port, multipart, start_server
 from chuangwen.evidence.tests.photos import jpeg
 
-ROOT = Path(__file__).resolve().parents[3]
 UPLOADERS = 4
 KILL_AFTER_ACKS = 40
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(var_dir: Path) -> dict[str, str]:
@@ -47,34 +40,8 @@ def server_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_server(var_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "chuangwen.cli", "serve", "--no-worker", "--port", str(port)]
-    log = open(var_dir / "server.log", "ab")  # kept open for the server's lifetime
-    proc = subprocess.Popen(
-        command, cwd=ROOT, env=server_env(var_dir), stdout=log, stderr=log, start_new_session=True
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise AssertionError((var_dir / "server.log").read_text(errors="replace")[-3000:])
-
-
-def multipart(fields: dict[str, str], data: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
-    parts.append(head.encode() + b"Content-Type: image/jpeg\r\n\r\n" + data + b"\r\n")
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+def start(var_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    return start_server(server_env(var_dir), port, var_dir / "server.log", worker=False, timeout=20)
 
 
 def upload(port: int, seed: dict, client_id: str, data: bytes) -> tuple[int, dict]:
@@ -116,7 +83,7 @@ def test_it_loses_nothing_acknowledged_when_the_server_is_killed(tmp_path: Path)
     seed = json.loads(seeding.stdout.strip().splitlines()[-1])
     photos = [jpeg(seed=i, size=(640, 480)) for i in range(24)]
     port = free_port()
-    server = start_server(var_dir, port)
+    server = start(var_dir, port)
     acked: dict[str, str] = {}
     stop = threading.Event()
     threads = [
@@ -134,7 +101,7 @@ def test_it_loses_nothing_acknowledged_when_the_server_is_killed(tmp_path: Path)
         thread.join()
     assert len(acked) >= KILL_AFTER_ACKS, (var_dir / "server.log").read_text(errors="replace")[-3000:]
 
-    server = start_server(var_dir, port)
+    server = start(var_dir, port)
     try:
         for client_id, sha in list(acked.items())[:10]:  # a resend after the restart is not a second row
             status, body = upload(port, seed, client_id, photos[0])
