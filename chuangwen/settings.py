@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "chuangwen.rounds",
     "chuangwen.evidence",
     "chuangwen.inspect",
+    "chuangwen.cases",
+    "chuangwen.workdays",
 ]
 
 MIDDLEWARE = [

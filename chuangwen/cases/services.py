@@ -1,0 +1,257 @@
+"""The one way a case changes: ``apply`` follows the table of ``machine.py``, in one transaction, with
+optimistic locking, a history entry and an audit entry. ``open_case_from_finding`` opens a case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from chuangwen.audit.services import record
+from chuangwen.cases import machine
+from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
+from chuangwen.cases.models import Case, CaseEvent, CaseSource, CaseState
+from chuangwen.evidence.models import Evidence
+from chuangwen.org.models import Unit
+from chuangwen.rounds.models import Finding, FindingStatus
+
+if TYPE_CHECKING:
+    from chuangwen.accounts.models import User
+
+CODE_PREFIX = "AJ"
+CODE_ATTEMPTS = 20
+
+# Why each thing is needed, said in the words of the action that needs it.
+NEED_MESSAGES = {
+    machine.REASON: gettext_lazy("%(action)s须说明理由"),
+    machine.UNIT: gettext_lazy("%(action)s须指定责任单位"),
+    machine.PHOTOS: gettext_lazy("%(action)s须上传照片"),
+    machine.PLANNED_DATE: gettext_lazy("%(action)s须填写计划完成日期"),
+    machine.DEADLINE: gettext_lazy("%(action)s须填写整改期限"),
+    machine.DUPLICATE_OF: gettext_lazy("%(action)s须指明与哪个案卷重复"),
+}
+
+
+# --- codes --------------------------------------------------------------------------------------------------
+
+
+def next_code(day: date | None = None) -> str:
+    """The next free code of the day, AJ20261201-0001. Two openers may compute the same one: the unique
+    constraint refuses the second, which retries (see ``_create``)."""
+    day = day or timezone.localdate()
+    prefix = f"{CODE_PREFIX}{day:%Y%m%d}-"
+    last = (
+        Case.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def _create(**fields: Any) -> Case:
+    for _attempt in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return Case.objects.create(code=next_code(), **fields)
+        except IntegrityError:
+            finding = fields.get("finding")
+            if finding is not None and Case.objects.filter(finding=finding).exists():
+                raise  # not a code clash: this finding already has its case
+            continue
+    raise Conflict(_("案卷编号分配冲突，请稍后重试"))
+
+
+# --- opening -----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRequest | None = None) -> Case:
+    """Open the case of a published finding (once: a second call returns the same case).
+
+    Until routing exists the case waits in ``new`` for a coordinator's triage; ``triage_accept`` then marks
+    the finding dispatched. A hidden finding (round not yet published) never becomes a case."""
+    existing = Case.objects.filter(finding=finding).first()
+    if existing is not None:
+        return existing
+    if actor is not None and not Finding.objects.visible_to(actor).filter(pk=finding.pk).exists():
+        raise CaseNotFound()
+    finding = Finding.objects.select_related("site", "check_item").get(pk=finding.pk)
+    if finding.status == FindingStatus.HIDDEN:
+        raise TransitionRefused(_("测评批次尚未发布，不能立案"))
+    site = finding.site
+    case = _create(
+        source=CaseSource.FINDING,
+        state=CaseState.NEW,
+        title=f"{site.name}：{finding.check_item.text}"[:200],
+        description=_("问题数量：%(n)s") % {"n": finding.count},
+        site=site,
+        finding=finding,
+        check_item=finding.check_item,
+        area_unit=site.area_unit,
+        lat=site.lat,
+        lng=site.lng,
+        created_by=actor,
+    )
+    CaseEvent.objects.create(case=case, action="open", from_state="", to_state=case.state, actor=actor)
+    record(request, "case.open", obj=case, actor=actor, detail={"finding": finding.pk, "source": case.source})
+    return case
+
+
+# --- applying an action -----------------------------------------------------------------------------------
+
+
+def _validate(
+    transition: machine.Transition,
+    action: str,
+    actor: User,
+    case: Case,
+    *,
+    reason: str,
+    unit: Unit | None,
+    photos: Iterable[Evidence | int],
+    planned_date: date | None,
+    deadline: datetime | None,
+    data: dict[str, Any],
+) -> machine.Given:
+    """Check what was given against what the action requires; ValidationError names each field and why."""
+    label = machine.action_label(action)
+    errors: dict[str, list[str]] = {}
+    present = {
+        machine.REASON: bool(reason.strip()),
+        machine.UNIT: unit is not None,
+        machine.PHOTOS: bool(photo_list := list(photos)),
+        machine.PLANNED_DATE: planned_date is not None,
+        machine.DEADLINE: deadline is not None,
+        machine.DUPLICATE_OF: bool(data.get("duplicate_of")),
+    }
+    for need in sorted(transition.requires):
+        if not present[need]:
+            errors[need] = [str(NEED_MESSAGES[need]) % {"action": label}]
+    evidence = _check_photos(photo_list, actor, errors) if photo_list else ()
+    if unit is not None and not Unit.objects.visible_to(actor).filter(pk=unit.pk, active=True).exists():
+        errors.setdefault(machine.UNIT, []).append(_("责任单位不存在或不在您的管辖范围内"))
+    if planned_date is not None and planned_date <= timezone.localdate():
+        errors.setdefault(machine.PLANNED_DATE, []).append(_("计划完成日期须晚于今天"))
+    if machine.DUPLICATE_OF in transition.requires and data.get("duplicate_of"):
+        _check_duplicate_of(case, actor, str(data["duplicate_of"]), errors)
+    if errors:
+        raise ValidationError(errors)
+    return machine.Given(
+        actor=actor,
+        reason=reason.strip(),
+        unit=unit if machine.UNIT in transition.requires else None,
+        photos=evidence,
+        planned_date=planned_date,
+        deadline=deadline,
+        data=data,
+    )
+
+
+def _check_photos(
+    photos: list[Evidence | int], actor: User, errors: dict[str, list[str]]
+) -> tuple[Evidence, ...]:
+    ids = {photo.pk if isinstance(photo, Evidence) else int(photo) for photo in photos}
+    found = tuple(Evidence.objects.visible_to(actor).filter(pk__in=ids).order_by("pk"))
+    if len(found) != len(ids):
+        errors.setdefault(machine.PHOTOS, []).append(_("照片不存在或无权使用"))
+    return found
+
+
+def _check_duplicate_of(case: Case, actor: User, code: str, errors: dict[str, list[str]]) -> None:
+    other = Case.objects.visible_to(actor).filter(code=code).exclude(pk=case.pk).first()
+    if other is None:
+        errors.setdefault(machine.DUPLICATE_OF, []).append(
+            _("找不到编号为 %(code)s 的其他案卷") % {"code": code}
+        )
+
+
+def _event_data(given: machine.Given) -> dict[str, Any]:
+    data = dict(given.data)
+    if given.unit is not None:
+        data.update(unit_id=given.unit.pk, unit_name=given.unit.name)
+    if given.planned_date is not None:
+        data["planned_date"] = given.planned_date.isoformat()
+    if given.deadline is not None:
+        data["deadline"] = given.deadline.isoformat()
+    return data
+
+
+def apply(
+    case: Case,
+    action: str,
+    actor: User,
+    *,
+    reason: str = "",
+    unit: Unit | None = None,
+    photos: Iterable[Evidence | int] = (),
+    planned_date: date | None = None,
+    deadline: datetime | None = None,
+    data: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+    request: HttpRequest | None = None,
+) -> Case:
+    """Take ``action`` on ``case`` as ``actor``: all of it or none of it.
+
+    Raises CaseNotFound outside the actor's scope, Conflict when the case changed since the actor read it
+    (``expected_version``, default the version of the given object), TransitionRefused when the table does
+    not allow it, ValidationError naming each missing or wrong field. Returns the case as now stored (the
+    given object is refreshed too)."""
+    expected = case.version if expected_version is None else expected_version
+    with transaction.atomic():
+        current = Case.objects.visible_to(actor).select_related("unit").filter(pk=case.pk).first()
+        if current is None:
+            raise CaseNotFound()
+        if current.version != expected:
+            raise Conflict()
+        transition = machine.check(current, action, actor)
+        given = _validate(
+            transition, action, actor, current, reason=reason, unit=unit, photos=photos,
+            planned_date=planned_date, deadline=deadline, data=dict(data or {}),
+        )  # fmt: skip
+        _write(current, action, transition, given, expected, request)
+    case.refresh_from_db()
+    return case
+
+
+def _write(
+    current: Case,
+    action: str,
+    transition: machine.Transition,
+    given: machine.Given,
+    expected: int,
+    request: HttpRequest | None,
+) -> None:
+    now = timezone.now()
+    updates: dict[str, Any] = {}
+    for name in transition.effects:
+        updates.update(machine.EFFECTS[name](current, given))
+    changed = Case.objects.filter(pk=current.pk, version=expected).update(
+        state=transition.to_state, version=F("version") + 1, updated_at=now, **updates
+    )
+    if changed != 1:
+        raise Conflict()  # the atomic block rolls back: nothing of this attempt is kept
+    event = CaseEvent.objects.create(
+        case=current,
+        action=action,
+        from_state=current.state,
+        to_state=transition.to_state,
+        actor=given.actor,
+        at=now,
+        reason=given.reason,
+        data=_event_data(given),
+    )
+    if given.photos:
+        event.photos.set(given.photos)
+    if current.finding_id is not None and transition.to_state == CaseState.DISPATCHED:
+        Finding.objects.filter(pk=current.finding_id).update(status=FindingStatus.DISPATCHED)
+    detail = {"action": action, "from": current.state, "to": transition.to_state, "event": event.pk}
+    if given.reason:
+        detail["reason"] = given.reason
+    record(request, f"case.{action}", obj=current, actor=given.actor, detail=detail)

@@ -1,0 +1,277 @@
+"""Working days on the Chinese official calendar, deadlines and the traffic light (see docs/deadlines.md).
+
+Where a date's kind comes from, first match wins:
+
+1. a ``CalendarDay`` row (本地维护) — the coordinator's correction or extension;
+2. the ``chinesecalendar`` package (国务院办公厅通知) for the years it knows, 调休上班 included;
+3. the weekend rule (默认周末规则) for any other year: Saturday and Sunday off, Monday to Friday on.
+
+All times are in Asia/Shanghai. Overrides are cached per process; saving or deleting a row clears the cache of
+this process at once (signals) and other processes reload within ``CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from chinese_calendar import constants as cc
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+TZ = ZoneInfo("Asia/Shanghai")
+ONE_DAY = timedelta(days=1)
+CACHE_SECONDS = 60.0
+# Longest run of non-working days searched before giving up (a table marking a whole year off is an error).
+MAX_SEARCH_DAYS = 370
+
+# Severity rule, in one place: the item's deadline_days is multiplied by this factor and rounded up.
+# Default: both severities keep the item's own days (the standard already gives serious items short ones);
+# severity only sets the case's priority. Set "serious" to Fraction(1, 2) to halve its days.
+SEVERITY_DAY_FACTOR: dict[str, Fraction] = {"general": Fraction(1), "serious": Fraction(1)}
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+YELLOW_FROM = Fraction(80, 100)  # share of the allowed working time used at which green turns yellow
+
+_PACKAGE_NAMES = {h.value: h.chinese for h in cc.Holiday}
+
+
+class Source(StrEnum):
+    LOCAL = "local"
+    PACKAGE = "package"
+    WEEKEND_RULE = "weekend_rule"
+
+
+SOURCE_LABELS = {
+    Source.LOCAL: gettext_lazy("本地维护"),
+    Source.PACKAGE: gettext_lazy("国务院办公厅通知（chinesecalendar）"),
+    Source.WEEKEND_RULE: gettext_lazy("默认周末规则"),
+}
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    date: date
+    workday: bool
+    name: str
+    source: Source
+
+    @property
+    def source_label(self) -> str:
+        return str(SOURCE_LABELS[self.source])
+
+
+# --- the override cache -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Cache:
+    version: int = 0
+    built_for: int = -1
+    loaded_at: float = 0.0
+    # A row was written inside a transaction not yet known to be committed: do not trust a cached copy.
+    dirty: bool = False
+    rows: dict[date, tuple[bool, str]] | None = None
+
+
+_cache = _Cache()
+_lock = threading.Lock()
+
+
+def invalidate() -> None:
+    """Forget the cached overrides (called by the CalendarDay signals; safe to call any time)."""
+    with _lock:
+        _cache.version += 1
+        _cache.dirty = connection.in_atomic_block
+    if connection.in_atomic_block:
+        transaction.on_commit(_committed)
+
+
+def _committed() -> None:
+    with _lock:
+        _cache.version += 1
+        _cache.dirty = False
+
+
+def _overrides() -> dict[date, tuple[bool, str]]:
+    from chuangwen.workdays.models import CalendarDay, DayKind
+
+    with _lock:
+        if _cache.dirty and not connection.in_atomic_block:
+            _cache.dirty = False  # the writing transaction has ended one way or the other
+        fresh = time.monotonic() - _cache.loaded_at < CACHE_SECONDS
+        if _cache.rows is not None and not _cache.dirty and _cache.built_for == _cache.version and fresh:
+            return _cache.rows
+        version = _cache.version
+    rows = {
+        d: (kind == DayKind.WORKDAY, name)
+        for d, kind, name in CalendarDay.objects.values_list("date", "kind", "name")
+    }
+    with _lock:
+        _cache.rows, _cache.built_for, _cache.loaded_at = rows, version, time.monotonic()
+    return rows
+
+
+# --- what kind of day ---------------------------------------------------------------------------------------
+
+
+def package_years() -> range:
+    """The years the installed chinesecalendar knows."""
+    years = [d.year for d in cc.holidays]
+    return range(min(years), max(years) + 1)
+
+
+def known_years() -> set[int]:
+    """Years with holiday data: the package's years plus any year with at least one local row.
+
+    Any other year is covered only by the weekend rule (see ``unmaintained_warning``).
+    """
+    return set(package_years()) | {d.year for d in _overrides()}
+
+
+def unmaintained_warning(year: int) -> str | None:
+    """「YYYY 年节假日尚未维护」 when a year is covered only by the weekend rule, else None."""
+    if year in known_years():
+        return None
+    return _("%(year)d 年节假日尚未维护，暂按周六、周日休息计算") % {"year": year}
+
+
+def base_day(d: date) -> DayInfo:
+    """The day as the package (or, for unknown years, the weekend rule) has it, ignoring local rows."""
+    try:
+        holiday, name = chinese_calendar.get_holiday_detail(d)
+    except NotImplementedError:
+        return DayInfo(d, d.weekday() < 5, "", Source.WEEKEND_RULE)
+    return DayInfo(d, not holiday, _PACKAGE_NAMES.get(name or "", name or ""), Source.PACKAGE)
+
+
+def day_info(d: date) -> DayInfo:
+    row = _overrides().get(d)
+    if row is not None:
+        return DayInfo(d, row[0], row[1], Source.LOCAL)
+    return base_day(d)
+
+
+def is_workday(d: date) -> bool:
+    return day_info(d).workday
+
+
+def special_days(year: int) -> list[DayInfo]:
+    """Holidays and make-up workdays of a year (not plain weekends), local rows in place of the package's."""
+    rows = _overrides()
+    package = {d for d in (*cc.holidays, *cc.workdays) if d.year == year}
+    local = {d for d in rows if d.year == year}
+    return [day_info(d) for d in sorted(package | local)]
+
+
+# --- time arithmetic ----------------------------------------------------------------------------------------
+
+
+def _local(dt: datetime) -> datetime:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("naive datetime: use an aware datetime")
+    return dt.astimezone(TZ)
+
+
+def start_of_day(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=TZ)
+
+
+def end_of_day(d: date) -> datetime:
+    """23:59:59.999999 Asia/Shanghai: the last instant of a day, the form every deadline takes."""
+    return start_of_day(d + ONE_DAY) - timedelta(microseconds=1)
+
+
+def next_workday(d: date, *, include_self: bool = False) -> date:
+    candidate = d if include_self else d + ONE_DAY
+    for _step in range(MAX_SEARCH_DAYS):
+        if is_workday(candidate):
+            return candidate
+        candidate += ONE_DAY
+    raise ValueError(
+        _("%(date)s 之后 %(n)d 天内没有工作日，请检查节假日表") % {"date": d, "n": MAX_SEARCH_DAYS}
+    )
+
+
+def add_workdays(start: datetime, n: int) -> datetime:
+    """The deadline ``n`` working days after ``start``.
+
+    n ≥ 1: the end of the nth working day after the start's day (the start's own day never counts);
+    n = 0 (立行立改): the end of the start's day if it is a working day, else the end of the next working day.
+    """
+    if n < 0:
+        raise ValueError("n must be ≥ 0")
+    day = _local(start).date()
+    if n == 0:
+        return end_of_day(next_workday(day, include_self=True))
+    for _step in range(n):
+        day = next_workday(day)
+    return end_of_day(day)
+
+
+def _days(a: datetime, b: datetime) -> Iterator[date]:
+    day, last = a.date(), b.date()
+    while day <= last:
+        yield day
+        day += ONE_DAY
+
+
+def working_time(a: datetime, b: datetime) -> timedelta:
+    """The part of [a, b) that falls on working days, each working day counting its full 24 hours."""
+    a, b = _local(a), _local(b)
+    total = timedelta(0)
+    if b <= a:
+        return total
+    for day in _days(a, b):
+        if is_workday(day):
+            total += min(b, start_of_day(day + ONE_DAY)) - max(a, start_of_day(day))
+    return total
+
+
+def workdays_between(a: datetime, b: datetime) -> Fraction:
+    """Elapsed working days from a to b, exact (e.g. 3/2 for one and a half working days)."""
+    return Fraction(working_time(a, b) // timedelta(microseconds=1), ONE_DAY // timedelta(microseconds=1))
+
+
+def deadline_for(opened_at: datetime, deadline_days: int, severity: str) -> datetime:
+    """The deadline of a case opened at ``opened_at`` for an item with ``deadline_days`` and ``severity``."""
+    factor = SEVERITY_DAY_FACTOR.get(severity, Fraction(1))
+    return add_workdays(opened_at, math.ceil(deadline_days * factor))
+
+
+# --- overdue and the traffic light --------------------------------------------------------------------------
+
+
+def is_overdue(deadline: datetime, now: datetime, *, paused: bool = False) -> bool:
+    """Computed, never stored: past the deadline and not paused (挂账)."""
+    return not paused and _local(now) > _local(deadline)
+
+
+def share_used(opened_at: datetime, deadline: datetime, now: datetime) -> Fraction:
+    """Share of the allowed working time used so far (1 = all of it); an empty allowance counts as used up."""
+    allowed = working_time(opened_at, deadline)
+    used = working_time(opened_at, now)
+    if allowed <= timedelta(0):
+        return Fraction(1)
+    return Fraction(used // timedelta(microseconds=1), allowed // timedelta(microseconds=1))
+
+
+def traffic_light(opened_at: datetime, deadline: datetime, now: datetime, *, paused: bool = False) -> str:
+    """green below 80% of the allowed working time, yellow from 80% up to the deadline, red once overdue.
+
+    A paused case (挂账) is never red: it is tracked to its planned date instead.
+    """
+    if is_overdue(deadline, now, paused=paused):
+        return RED
+    if paused:
+        return GREEN
+    return GREEN if share_used(opened_at, deadline, now) < YELLOW_FROM else YELLOW
