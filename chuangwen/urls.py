@@ -18,6 +18,7 @@ urlpatterns = [
     path("visits/", include("chuangwen.rounds.visit_urls")),
     path("evidence/", include("chuangwen.evidence.urls")),
     path("m/", include("chuangwen.inspect.urls")),
+    path("cases/", include("chuangwen.cases.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

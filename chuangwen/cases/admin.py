@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from chuangwen.cases.models import Case, CaseEvent
+from chuangwen.cases.models import Case, CaseEvent, RoutingRule
 
 
 class ReadOnly:
@@ -41,3 +41,13 @@ class CaseAdmin(ReadOnly, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         return Case.objects.visible_to(request.user).select_related("unit")  # type: ignore[arg-type]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """The coordinator's rule table (see ``routing`` for which rule wins)."""
+
+    list_display = ("check_item_code", "duty", "area_unit", "target_unit", "priority", "active", "note")
+    list_filter = ("active",)
+    search_fields = ("check_item_code", "duty", "note", "target_unit__name")
+    autocomplete_fields = ("area_unit", "target_unit")

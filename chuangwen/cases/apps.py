@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     name = "chuangwen.cases"
     label = "cases"
     verbose_name = _("案卷")
+
+    def ready(self) -> None:
+        from chuangwen.cases import signals
+
+        signals.connect()

@@ -214,3 +214,52 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("case history is append-only")
+
+
+class RoutingRule(models.Model):
+    """Where the cases of a check item (or of a duty category) in an area go; edited by the coordinator.
+
+    ``routing.route`` picks the most specific active rule (see its docstring); with none, the site's
+    responsible unit gets the case."""
+
+    check_item_code = models.CharField(
+        _("测评指标编码"), max_length=16, blank=True, help_text=_("填写则只匹配该指标（优先于责任类别）")
+    )
+    duty = models.CharField(
+        _("责任类别"), max_length=30, blank=True, help_text=_("测评指标的责任类别，如“城管”")
+    )
+    area_unit = models.ForeignKey(
+        "org.Unit",
+        verbose_name=_("适用区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("只对该单位辖区（含下级）内的点位生效；留空则全域适用"),
+    )
+    target_unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("派往单位"), on_delete=models.PROTECT, related_name="routing_rules"
+    )
+    priority = models.IntegerField(_("优先级"), default=0, help_text=_("同样具体的规则中数字大者优先"))
+    active = models.BooleanField(_("启用"), default=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("分派规则")
+        verbose_name_plural = _("分派规则")
+        ordering = ["check_item_code", "duty", "-priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(check_item_code="", duty=""), name="routing_rule_item_or_duty"
+            )
+        ]
+
+    def __str__(self) -> str:
+        what = self.check_item_code or self.duty
+        return f"{what} → {self.target_unit}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not self.check_item_code.strip() and not self.duty.strip():
+            raise ValidationError(_("测评指标编码与责任类别至少填写一项"))

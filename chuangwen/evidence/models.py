@@ -21,13 +21,22 @@ class EvidenceKind(models.TextChoices):
 
 class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def visible_to(self, user: User) -> EvidenceQuerySet:
-        """The one scoping function for evidence: photos of visits the user may see, and the user's own
-        uploads that no visit cites yet."""
+        """The one scoping function for evidence: photos of visits the user may see, photos in the history of
+        cases the user may see and the problem photos behind them, and the user's own uploads that nothing
+        cites yet. (Cases come from published rounds only, so this reveals no secret round.)"""
         if not user.is_authenticated or user.unit_id is None:
             return self.none()
+        from chuangwen.cases.models import Case
         from chuangwen.rounds.models import Visit
 
-        return self.filter(Q(visit__in=Visit.objects.visible_to(user)) | Q(visit__isnull=True, uploader=user))
+        cases = Case.objects.visible_to(user)
+        on_cases = Evidence.objects.filter(case_events__case__in=cases).values("pk")
+        return self.filter(
+            Q(visit__in=Visit.objects.visible_to(user))
+            | Q(pk__in=on_cases)
+            | Q(judgement__finding__case__in=cases)
+            | Q(visit__isnull=True, uploader=user)
+        )
 
 
 class Evidence(models.Model):

@@ -14,14 +14,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from chuangwen.accounts.models import Role, User
+from chuangwen.cases import services as case_services
+from chuangwen.cases.intake import open_cases_for_round
+from chuangwen.cases.models import Case, CaseState, RoutingRule
+from chuangwen.evidence.models import EvidenceKind
 from chuangwen.evidence.services import PhotoMeta, ingest_photo
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rounds.models import Round, RoundKind, RoundSite
 from chuangwen.rounds.services import build_teams, create_round, draw_round, publish_round, start_round
 from chuangwen.rounds.visits import accept_visit, submit_visit
+from chuangwen.sites.models import Site
 from chuangwen.standards.models import CheckItem, Standard
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -47,6 +53,7 @@ class ActivitySummary:
     visits: int = 0
     photos: int = 0
     findings: int = 0
+    cases: dict[str, int] = field(default_factory=dict)
 
 
 def build_activity(seed: int, year: int = 2026) -> ActivitySummary:
@@ -59,6 +66,7 @@ def build_activity(seed: int, year: int = 2026) -> ActivitySummary:
         return ActivitySummary()
     inspectors = list(User.objects.filter(role=Role.INSPECTOR, unit=district).order_by("username"))
     summary = ActivitySummary()
+    _routing_rules(district)
     plans: list[tuple[str, str, date, dict[str, Any], float]] = [
         (f"{year}年10月暗访", RoundKind.UNANNOUNCED, date(year, 10, 12), _unannounced(), 1.0),
         (
@@ -89,7 +97,11 @@ def build_activity(seed: int, year: int = 2026) -> ActivitySummary:
         _visit_round(round_, start, share, rng, summary)
         if share >= 1.0:
             publish_round(round_, coordinator, confirm_missing=True)
+            # The signal does the same once the demo's transaction commits; opening now lets the demo move
+            # some cases on (the signal then finds nothing left to open).
+            open_cases_for_round(round_)
         summary.rounds.append(name)
+    _move_cases(rng, summary)
     return summary
 
 
@@ -221,3 +233,86 @@ def synthetic_photo(rng: random.Random, label: str = "") -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=82)
     return out.getvalue()
+
+
+# --- cases: routing rules, and some cases moved on through the state machine ------------------------------
+
+# Duties the demo routes to the district department that carries them, whatever the site's responsible unit.
+DEMO_ROUTED_DUTIES = ("交警", "市场监管")
+
+# What happens to the demo cases, one scenario per case (the others stay dispatched).
+CASE_SCENARIOS = (
+    "accepted", "accepted", "rectified", "rectified", "closed", "closed", "closed", "rework", "suspended",
+    "returned",
+)  # fmt: skip
+
+
+def _routing_rules(district: Unit) -> None:
+    departments = Unit.objects.filter(parent=district, kind=UnitKind.DEPARTMENT).order_by("code")
+    for duty in DEMO_ROUTED_DUTIES:
+        department = next((d for d in departments if duty in d.duty_tags), None)
+        if department is not None:
+            note = f"演示：{duty}问题派{department.name}"
+            RoutingRule.objects.create(duty=duty, area_unit=district, target_unit=department, note=note)
+
+
+def _unit_people(case: Case) -> tuple[User, User] | None:
+    """A handler and a unit head of the case's unit (every demo street and department has both)."""
+    handler = User.objects.filter(role=Role.HANDLER, unit=case.unit).order_by("username").first()
+    head = User.objects.filter(role=Role.UNIT_HEAD, unit=case.unit).order_by("username").first()
+    return (handler, head) if handler and head else None
+
+
+def _move_cases(rng: random.Random, summary: ActivitySummary) -> None:
+    """Move some dispatched cases on as their people would (accept, rectify, verify, rework, …)."""
+    cases = list(
+        Case.objects.filter(state=CaseState.DISPATCHED).select_related("unit", "site").order_by("code")
+    )
+    rng.shuffle(cases)
+    scenarios = list(CASE_SCENARIOS)
+    for case in cases:
+        if not scenarios:
+            break
+        people = _unit_people(case)
+        if people is not None:
+            _play(case, scenarios.pop(0), people, rng)
+    for state in Case.objects.order_by("state").values_list("state", flat=True).distinct():
+        summary.cases[state] = Case.objects.filter(state=state).count()
+
+
+def _play(case: Case, scenario: str, people: tuple[User, User], rng: random.Random) -> None:
+    handler, head = people
+    coordinator = User.objects.get(username="demo_coordinator")
+    verifier = User.objects.get(username="demo_verifier")
+    if scenario == "returned":
+        case_services.apply(case, "request_return", handler, reason="该问题不属于本单位职责")
+        case_services.apply(case, "approve_return", head)
+        return
+    case_services.apply(case, "accept", handler)
+    if scenario == "suspended":
+        planned = timezone.localdate() + timedelta(days=60)
+        case_services.apply(
+            case, "suspend", coordinator, reason="需立项改造，纳入挂账管理", planned_date=planned
+        )
+    elif scenario != "accepted":
+        photo = _rectification_photo(case, handler, rng)
+        case_services.apply(case, "rectify", handler, reason="已按要求整改完毕", photos=[photo])
+        if scenario == "closed":
+            case_services.apply(case, "verify_pass", verifier)
+        elif scenario == "rework":
+            case_services.apply(case, "verify_fail", verifier, reason="现场仍有问题，请返工")
+
+
+def _rectification_photo(case: Case, handler: User, rng: random.Random) -> int:
+    site_id = case.site_id if Site.objects.visible_to(handler).filter(cases=case).exists() else None
+    meta = PhotoMeta(
+        client_id=uuid.UUID(int=rng.getrandbits(128)),
+        kind=EvidenceKind.RECTIFICATION,
+        site_id=site_id,
+        captured_at=datetime.now(SHANGHAI),
+        lat=case.lat,
+        lng=case.lng,
+        accuracy=8.0,
+    )
+    evidence, _created = ingest_photo(synthetic_photo(rng, "整改"), meta, handler)
+    return evidence.pk

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from chuangwen.core.demo.activity import ActivitySummary
 
 RESET_MODELS = [
+    "cases.CaseEvent",
+    "cases.Case",
+    "cases.RoutingRule",
     "evidence.Evidence",
     "rounds.Finding",
     "rounds.Visit",

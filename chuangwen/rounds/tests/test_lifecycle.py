@@ -206,7 +206,8 @@ def test_publish_with_confirmation_keeps_unreviewed_findings_hidden(
     services.round_published.disconnect(on_published)
     assert received == [started_round.pk]
     statuses = dict(Finding.objects.values_list("site_id", "status"))
-    assert statuses == {entries[0].site_id: "ready", entries[1].site_id: "hidden"}
+    # the ready finding went on to the case workflow at once (cases.intake, on round_published)
+    assert statuses == {entries[0].site_id: "dispatched", entries[1].site_id: "hidden"}
     entry = AuditEntry.objects.get(action="round.publish")
     assert entry.detail["seed"] == started_round.seed and len(entry.detail["missing"]) == 6
     assert services.verify_round(started_round).ok

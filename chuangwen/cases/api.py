@@ -1,0 +1,237 @@
+"""API of the cases: the worklist with the page's filters, one case with its history, and actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.errors import ValidationError
+
+from chuangwen.cases import machine, services
+from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
+from chuangwen.cases.forms import CaseFilterForm, light_counts, light_of, state_counts
+from chuangwen.cases.models import Case
+from chuangwen.core.web import user_of
+from chuangwen.org.models import Unit
+
+router = Router(tags=["案卷"])
+
+PAGE_SIZE = 50
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="中文原因")
+    code: str = Field(description="机器可读的原因代码：not_found、refused、conflict")
+
+
+class UnitRef(Schema):
+    id: int = Field(description="单位 ID")
+    name: str = Field(description="单位名称")
+
+
+class CaseOut(Schema):
+    id: int = Field(description="案卷 ID")
+    code: str = Field(description="案卷编号")
+    title: str = Field(description="标题")
+    state: str = Field(description="状态编码")
+    state_name: str = Field(description="状态名称")
+    source: str = Field(description="来源编码")
+    site_id: int | None = Field(description="点位 ID")
+    site_name: str = Field(description="点位名称")
+    unit: UnitRef | None = Field(description="责任单位（待分拣时为空）")
+    area_unit: UnitRef | None = Field(description="所在区域")
+    opened_at: datetime = Field(description="立案时间")
+    deadline: datetime | None = Field(description="整改期限")
+    light: str = Field(description="红黄绿灯：green、yellow、red；已结或无期限为空")
+    version: int = Field(description="版本号（提交操作时作为 expected_version 回传）")
+
+
+class EventOut(Schema):
+    action: str = Field(description="操作编码")
+    action_name: str = Field(description="操作名称")
+    from_state: str = Field(description="原状态")
+    to_state: str = Field(description="新状态")
+    actor: str = Field(description="操作人")
+    at: datetime = Field(description="时间")
+    reason: str = Field(description="理由")
+    photo_ids: list[int] = Field(description="照片（证据 ID）")
+
+
+class CaseDetailOut(CaseOut):
+    description: str = Field(description="问题描述")
+    lat: float | None = Field(description="纬度（WGS-84）")
+    lng: float | None = Field(description="经度（WGS-84）")
+    rework_count: int = Field(description="返工次数")
+    suspended_until: date | None = Field(description="挂账计划完成日期")
+    allowed_actions: list[str] = Field(description="调用者现在可以执行的操作")
+    events: list[EventOut] = Field(description="办理记录（按时间先后）")
+
+
+class Counts(Schema):
+    by_state: dict[str, int] = Field(description="各状态的案卷数")
+    by_light: dict[str, int] = Field(description="红黄绿灯的案卷数（green、yellow、red）")
+
+
+class CasePage(Schema):
+    count: int = Field(description="符合条件的案卷总数")
+    limit: int = Field(description="本页最多条数")
+    offset: int = Field(description="本页起始位置")
+    counts: Counts | None = Field(description="按状态和红黄绿灯的统计（with_counts=false 时为空）")
+    items: list[CaseOut] = Field(description="本页案卷")
+
+
+class CaseFilters(Schema):
+    q: str | None = Field(None, description="编号、标题或点位名称（模糊匹配）")
+    state: str | None = Field(None, description="状态编码")
+    source: str | None = Field(None, description="来源编码")
+    unit: int | None = Field(None, description="责任单位 ID（含其下级）")
+    light: str | None = Field(None, description="红黄绿灯：green、yellow、red")
+    overdue: bool | None = Field(None, description="只看超期")
+    with_counts: bool = Field(True, description="是否附带统计")
+    limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE, description="每页条数（1–50）")
+    offset: int = Field(0, ge=0, description="跳过的条数")
+
+
+class ActionIn(Schema):
+    reason: str = Field("", description="理由")
+    unit_id: int | None = Field(None, description="责任单位 ID（派遣、改派）")
+    planned_date: date | None = Field(None, description="计划完成日期（挂账）")
+    photo_ids: list[int] = Field(default_factory=list, description="照片（证据 ID，先通过 /evidence 上传）")
+    duplicate_of: str | None = Field(None, description="重复的案卷编号（标记重复）")
+    expected_version: int | None = Field(None, description="读取时的版本号；案卷已被他人处理时返回 409")
+
+
+def form_data(filters: CaseFilters) -> dict[str, str]:
+    data = {
+        name: str(getattr(filters, name))
+        for name in ("q", "state", "source", "unit", "light")
+        if getattr(filters, name) not in (None, "")
+    }
+    if filters.overdue:
+        data["overdue"] = "on"
+    return data
+
+
+def _ref(unit: Unit | None) -> dict[str, Any] | None:
+    return {"id": unit.pk, "name": unit.name} if unit is not None else None
+
+
+def case_out(case: Case, now: datetime) -> dict[str, Any]:
+    return {
+        "id": case.pk, "code": case.code, "title": case.title, "state": case.state,
+        "state_name": case.get_state_display(), "source": case.source, "site_id": case.site_id,
+        "site_name": case.site.name if case.site else "", "unit": _ref(case.unit),
+        "area_unit": _ref(case.area_unit), "opened_at": case.opened_at, "deadline": case.deadline,
+        "light": light_of(case, now), "version": case.version,
+    }  # fmt: skip
+
+
+def case_detail_out(case: Case, request: HttpRequest) -> dict[str, Any]:
+    events = case.events.select_related("actor").prefetch_related("photos")
+    return {
+        **case_out(case, timezone.now()),
+        "description": case.description, "lat": case.lat, "lng": case.lng,
+        "rework_count": case.rework_count, "suspended_until": case.suspended_until,
+        "allowed_actions": machine.allowed_actions(case, user_of(request)),
+        "events": [
+            {
+                "action": event.action, "action_name": machine.action_label(event.action),
+                "from_state": event.from_state, "to_state": event.to_state,
+                "actor": (event.actor.full_name or event.actor.username) if event.actor else "",
+                "at": event.at, "reason": event.reason,
+                "photo_ids": sorted(photo.pk for photo in event.photos.all()),
+            }
+            for event in events
+        ],
+    }  # fmt: skip
+
+
+def _visible(request: HttpRequest) -> Any:
+    return Case.objects.visible_to(user_of(request)).select_related("site", "unit", "area_unit")
+
+
+@router.get("", response=CasePage, summary="案卷列表（调用者范围内，可筛选、分页，附统计）")
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    form = CaseFilterForm(form_data(filters), user=user_of(request))
+    now = timezone.now()
+    cases = form.filter(_visible(request), now)
+    if form.errors:
+        raise ValidationError(
+            [
+                {"loc": ["query", name], "msg": " ".join(str(m) for m in messages), "type": "value_error"}
+                for name, messages in form.errors.items()
+            ]
+        )
+    page = cases[filters.offset : filters.offset + filters.limit]
+    counts = None
+    if filters.with_counts:
+        counts = {"by_state": state_counts(cases), "by_light": light_counts(cases, now)}
+    return {
+        "count": cases.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "counts": counts,
+        "items": [case_out(case, now) for case in page],
+    }
+
+
+@router.get("/{case_id}", response=CaseDetailOut, summary="案卷详情与办理记录（范围外的案卷返回 404）")
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    case = get_object_or_404(_visible(request), pk=case_id)
+    return case_detail_out(case, request)
+
+
+def _error(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(
+        {"detail": detail, "code": code}, status=status, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def _field_errors(errors: dict[str, list[str]]) -> ValidationError:
+    names = {machine.UNIT: "unit_id", machine.PHOTOS: "photo_ids"}
+    return ValidationError(
+        [
+            {"loc": ["body", "payload", names.get(name, name)], "msg": message, "type": "value_error"}
+            for name, messages in errors.items()
+            for message in messages
+        ]
+    )
+
+
+@router.post(
+    "/{case_id}/actions/{action}",
+    response={200: CaseDetailOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="对案卷执行操作（受理、退回、报告整改、核查等）",
+)
+def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> Any:
+    user = user_of(request)
+    case = _visible(request).filter(pk=case_id).first()
+    if case is None:
+        return _error(404, "not_found", CaseNotFound().message)
+    unit = None
+    if payload.unit_id is not None:
+        unit = Unit.objects.filter(pk=payload.unit_id).first()
+        if unit is None:
+            raise _field_errors({machine.UNIT: [_("责任单位不存在或不在您的管辖范围内")]})
+    data = {"duplicate_of": payload.duplicate_of} if payload.duplicate_of else None
+    try:
+        services.apply(
+            case, action, user, reason=payload.reason, unit=unit, photos=payload.photo_ids,
+            planned_date=payload.planned_date, data=data, expected_version=payload.expected_version,
+            request=request,
+        )  # fmt: skip
+    except CaseNotFound as exc:
+        return _error(404, "not_found", exc.message)
+    except TransitionRefused as exc:
+        return _error(403, "refused", exc.message)
+    except Conflict as exc:
+        return _error(409, "conflict", exc.message)
+    except DjangoValidationError as exc:
+        raise _field_errors(exc.message_dict) from exc
+    return case_detail_out(case, request)

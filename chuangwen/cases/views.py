@@ -1,0 +1,282 @@
+"""Case pages: the worklist (filters, counts, bulk accept, export) and the case page with its actions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from chuangwen.accounts.models import User
+from chuangwen.audit.services import record
+from chuangwen.cases import machine, services
+from chuangwen.cases.exceptions import Conflict, TransitionRefused
+from chuangwen.cases.forms import (
+    LIGHT_LABELS,
+    ActionForm,
+    CaseFilterForm,
+    light_counts,
+    light_of,
+    state_counts,
+)
+from chuangwen.cases.models import Case, CaseQuerySet, CaseState
+from chuangwen.core.web import querystring, user_of
+from chuangwen.evidence.errors import EvidenceError
+from chuangwen.evidence.models import Evidence, EvidenceKind
+from chuangwen.evidence.services import PhotoMeta, ingest_photo
+from chuangwen.sites.models import Site
+from chuangwen.sites.views import site_feature
+
+PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def filtered_cases(request: HttpRequest) -> tuple[CaseFilterForm, CaseQuerySet]:
+    """The viewer's cases narrowed by the GET filters (the same rules for the list, counts and exports)."""
+    user = user_of(request)
+    form = CaseFilterForm(request.GET, user=user)
+    cases = form.filter(Case.objects.visible_to(user)).select_related("site", "unit", "area_unit")
+    return form, cases
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    form, cases = filtered_cases(request)
+    now = timezone.now()
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = querystring(request.GET)
+    states = state_counts(cases)
+    lights = light_counts(cases, now)
+    context: dict[str, Any] = {
+        "form": form,
+        "page": page,
+        "rows": [(case, light_of(case, now)) for case in page.object_list],
+        "query": query,
+        "state_counts": [(label, states[value]) for value, label in CaseState.choices if states[value]],
+        "light_counts": [(light, LIGHT_LABELS[light], n) for light, n in lights.items()],
+        "light_labels": LIGHT_LABELS,
+    }
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
+        return render(request, "cases/partials/results.html", context)
+    return render(request, "cases/list.html", context)
+
+
+@login_required
+@require_POST
+def bulk_accept(request: HttpRequest) -> HttpResponse:
+    """受理 each selected case through the one service; report per case what happened."""
+    user = user_of(request)
+    ids = [int(value) for value in request.POST.getlist("case") if value.isdigit()]
+    found = {case.pk: case for case in Case.objects.visible_to(user).filter(pk__in=ids)}
+    done: list[str] = []
+    refused: list[str] = []
+    for pk in ids:
+        case = found.get(pk)
+        if case is None:
+            refused.append(_("编号 %(id)s：案卷不存在") % {"id": pk})
+            continue
+        try:
+            services.apply(case, "accept", user, request=request)
+        except (TransitionRefused, Conflict) as exc:
+            refused.append(f"{case.code}：{exc.message}")
+        except ValidationError as exc:
+            refused.append(f"{case.code}：{'；'.join(exc.messages)}")
+        else:
+            done.append(case.code)
+    if not ids:
+        messages.warning(request, _("请先勾选要受理的案卷。"))
+    if done:
+        messages.success(
+            request, _("已受理 %(n)s 件：%(codes)s") % {"n": len(done), "codes": "、".join(done)}
+        )
+    for line in refused:
+        messages.error(request, _("未受理 %(line)s") % {"line": line})
+    back = request.POST.get("query", "")
+    return HttpResponseRedirect(reverse("cases:list") + (f"?{back}" if back else ""))
+
+
+EXPORT_COLUMNS = [
+    _("案卷编号"), _("标题"), _("状态"), _("来源"), _("点位"), _("责任单位"), _("所在区域"),
+    _("立案时间"), _("整改期限"), _("红黄绿灯"), _("返工次数"),
+]  # fmt: skip
+
+
+def cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula is written as text (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def export_rows(cases: CaseQuerySet) -> list[list[Any]]:
+    now = timezone.now()
+
+    def when(value: Any) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    return [
+        [
+            case.code,
+            cell(case.title),
+            case.get_state_display(),
+            case.get_source_display(),
+            case.site.name if case.site else "",
+            case.unit.name if case.unit else "",
+            case.area_unit.name if case.area_unit else "",
+            when(case.opened_at),
+            when(case.deadline),
+            str(LIGHT_LABELS[light_of(case, now)]),
+            case.rework_count,
+        ]
+        for case in cases.iterator(chunk_size=2000)
+    ]
+
+
+@login_required
+def case_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered list the viewer sees, all pages, as CSV (UTF-8 with BOM for Excel) or xlsx."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    _form, cases = filtered_cases(request)
+    rows = export_rows(cases)
+    header = [str(column) for column in EXPORT_COLUMNS]
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = _("案卷")
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.{fmt}"'
+    detail = {"format": fmt, "rows": len(rows), "query": querystring(request.GET)}
+    record(request, "case.export", actor=user_of(request), detail=detail)
+    return response
+
+
+def visible_case(request: HttpRequest, pk: int) -> Case:
+    queryset = Case.objects.visible_to(user_of(request)).select_related(
+        "site", "unit", "area_unit", "finding", "check_item", "created_by"
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def case_context(
+    request: HttpRequest, case: Case, forms: dict[str, ActionForm] | None = None
+) -> dict[str, Any]:
+    user = user_of(request)
+    forms = forms or {}
+    events = case.events.select_related("actor").prefetch_related("photos")
+    problem: list[Evidence] = []
+    if case.finding is not None:
+        problem = list(Evidence.objects.filter(judgement_id=case.finding.judgement_id).order_by("pk"))
+    rectification = [photo for event in events if event.action == "rectify" for photo in event.photos.all()]
+    site_geo = None
+    if case.site is not None:
+        site_geo = {"type": "FeatureCollection", "features": [site_feature(case.site, {})]}
+    action_forms = [
+        forms.get(action) or ActionForm(case=case, action=action, user=user)
+        for action in machine.allowed_actions(case, user)
+    ]
+    return {
+        "case": case,
+        "light": light_of(case, timezone.now()),
+        "light_labels": LIGHT_LABELS,
+        "events": [(event, machine.action_label(event.action)) for event in events],
+        "problem_photos": problem,
+        "rectification_photos": rectification,
+        "site_geo": site_geo,
+        "action_forms": action_forms,
+    }
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One case; a case outside the viewer's scope is not found (its existence is not revealed)."""
+    case = visible_case(request, pk)
+    return render(request, "cases/detail.html", case_context(request, case))
+
+
+def ingest_uploads(files: list[UploadedFile], case: Case, user: User) -> list[Evidence]:
+    """Store the rectification photos of an action (no round: the case's site if the user may see it)."""
+    site_id = case.site_id
+    if site_id is not None and not Site.objects.visible_to(user).filter(pk=site_id).exists():
+        site_id = None
+    photos = []
+    for upload in files:
+        meta = PhotoMeta(client_id=uuid.uuid4(), kind=EvidenceKind.RECTIFICATION, site_id=site_id)
+        photo, _created = ingest_photo(upload, meta, user)
+        photos.append(photo)
+    return photos
+
+
+def _act(request: HttpRequest, case: Case, form: ActionForm) -> list[str]:
+    """Carry out the action of a valid form; return the errors without a field (refusal, conflict, photos)."""
+    user = user_of(request)
+    kwargs = form.service_kwargs()
+    if case.version != kwargs["expected_version"]:
+        raise Conflict()
+    machine.check(case, form.action, user)  # refuse before storing any photo
+    photos: list[Evidence] = []
+    if form.needs_photos:
+        try:
+            photos = ingest_uploads(request.FILES.getlist("photos"), case, user)
+        except EvidenceError as exc:
+            return [_("照片：%(message)s") % {"message": exc.message}]
+    try:
+        services.apply(case, form.action, user, photos=photos, request=request, **kwargs)
+    except ValidationError as exc:
+        return form.add_service_errors(exc.message_dict)
+    return []
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    case = visible_case(request, pk)
+    if action not in machine.ACTIONS:
+        raise Http404
+    form = ActionForm(request.POST, case=case, action=action, user=user_of(request))
+    errors: list[str] = []
+    status = 400
+    if form.is_valid():
+        try:
+            errors = _act(request, case, form)
+        except Conflict as exc:
+            errors, status = [exc.message], 409
+        except TransitionRefused as exc:
+            errors, status = [exc.message], 403
+        if not errors and form.is_valid():
+            messages.success(request, _("已%(action)s") % {"action": form.label})
+            return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+    case.refresh_from_db()
+    for message in errors:
+        messages.error(request, message)
+    context = case_context(request, case, {action: form})
+    context["failed_action"] = action
+    return render(request, "cases/detail.html", context, status=status)
