@@ -216,8 +216,13 @@ for _transition in TABLE.values():
     assert set(_transition.guards) <= set(GUARDS) and set(_transition.effects) <= set(EFFECTS)
 
 
+# History events that are not transitions of the table.
+OTHER_EVENT_LABELS: dict[str, Promise] = {"open": gettext_lazy("立案")}
+
+
 def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+    label = ACTION_LABELS.get(action) or OTHER_EVENT_LABELS.get(action)
+    return str(label) if label is not None else action
 
 
 def check(case: Case, action: str, actor: User) -> Transition:

@@ -217,3 +217,10 @@ def test_it_shows_a_handlers_rectification_photos_to_the_verifier_and_not_to_ano
     assert client_for(users["verifier"]).get(f"/evidence/{photo.pk}/thumb").status_code == 200
     assert client_for(users["coordinator"]).get(f"/evidence/{photo.pk}/thumb").status_code == 200
     assert client_for(users["east_handler"]).get(f"/evidence/{photo.pk}/thumb").status_code == 404
+
+
+def test_it_names_every_event_in_the_timeline_in_words():
+    from chuangwen.cases.machine import action_label
+
+    assert action_label("open") == "立案"
+    assert action_label("verify_fail") != "verify_fail"
