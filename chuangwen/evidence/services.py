@@ -81,7 +81,8 @@ def stored_for(client_id: uuid.UUID, user: User) -> Evidence | None:
 
 def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | None]:
     """The round and site a field photo belongs to; a round the user does not inspect does not exist."""
-    from chuangwen.rounds.models import Round, RoundSite, RoundStatus, Team
+    from chuangwen.rounds.models import RoundSite, RoundStatus
+    from chuangwen.rounds.visits import inspecting_teams
     from chuangwen.sites.models import Site
 
     if meta.round_id is None:
@@ -93,14 +94,11 @@ def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | No
         if site is None:
             raise NotFound("not_found", _("点位不存在"))
         return None, site
-    team = (
-        Team.objects.filter(round_id=meta.round_id, members=user).select_related("round").order_by().first()
-    )
-    if team is None:  # the rare path: tell a coordinator apart from someone who may not know the round
-        if Round.objects.visible_to(user).filter(pk=meta.round_id).exists():
-            raise Forbidden("not_on_team", _("您不在该测评批次的任何测评小组中，不能上传现场照片"))
+    round_, teams = inspecting_teams(meta.round_id, user)
+    if round_ is None:  # worded exactly like a round that does not exist
         raise NotFound("not_found", _("测评批次不存在，或您不在该批次的测评小组中"))
-    round_ = team.round
+    if not teams:
+        raise Forbidden("not_on_team", _("您不在该测评批次的任何测评小组中，不能上传现场照片"))
     if round_.status not in (RoundStatus.DRAWN, RoundStatus.IN_PROGRESS):
         raise Conflict("round_closed", _("该测评批次已不在测评期间，不能再上传照片"))
     if meta.site_id is None:

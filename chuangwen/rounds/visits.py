@@ -92,11 +92,19 @@ def not_found() -> VisitRefused:
     return VisitRefused(404, "not_found", _("测评批次不存在，或您不在该批次的测评小组中"))
 
 
+def inspecting_teams(round_id: int, user: User) -> tuple[Round | None, list[Team]]:
+    """The one rule for field work (visits and their photos): the round as the user may see it, and the
+    user's teams in it. No round: it does not exist for the user; no teams: the user may not submit to it."""
+    teams = list(Team.objects.filter(round_id=round_id, members=user).select_related("round").order_by("pk"))
+    if teams:  # team members always see their round (Round.objects.fully_visible_to)
+        return teams[0].round, teams
+    return Round.objects.visible_to(user).filter(pk=round_id).first(), []
+
+
 def _round_and_teams(round_id: int, user: User) -> tuple[Round, list[Team]]:
-    round_ = Round.objects.visible_to(user).filter(pk=round_id).first()
+    round_, teams = inspecting_teams(round_id, user)
     if round_ is None:
         raise not_found()
-    teams = list(Team.objects.filter(round=round_, members=user))
     if not teams:
         detail = _("只有本批次测评小组的督查员可以提交测评结果")
         raise VisitRefused(403, "not_on_team", detail)
