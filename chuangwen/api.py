@@ -37,6 +37,7 @@ api = NinjaAPI(
 def _register() -> None:
     from chuangwen.cases.api import router as cases_router
     from chuangwen.evidence.api import router as evidence_router
+    from chuangwen.notify.api import router as notify_router
     from chuangwen.org.api import router as org_router
     from chuangwen.rounds.api import router as rounds_router
     from chuangwen.sites.api import router as sites_router
@@ -48,6 +49,7 @@ def _register() -> None:
     api.add_router("/inspect", rounds_router)
     api.add_router("/evidence", evidence_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/inbox", notify_router)
 
 
 _register()

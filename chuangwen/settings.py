@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "chuangwen.inspect",
     "chuangwen.cases",
     "chuangwen.workdays",
+    "chuangwen.notify",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chuangwen.core.context_processors.site_settings",
+                "chuangwen.notify.context_processors.inbox",
             ],
         },
     }
@@ -269,7 +271,37 @@ SITE_OUTSIDE_TOLERANCE_M = float(os.environ.get("SITE_OUTSIDE_TOLERANCE_M", "100
 # Sibling boundaries may touch; an overlap larger than this (square metres) refuses the boundary import.
 BOUNDARY_OVERLAP_TOLERANCE_M2 = float(os.environ.get("BOUNDARY_OVERLAP_TOLERANCE_M2", "1"))
 
+# --- Photo checks of rectification photos (cases/photochecks.py) ------------------------------------------
+# A photo taken farther than this from the problem (after allowing for its GPS accuracy) is flagged.
+CASES_PHOTO_MAX_DISTANCE_M = float(os.environ.get("CASES_PHOTO_MAX_DISTANCE_M", "200"))
+# Perceptual hashes at most this many bits apart (of 64) count as the same picture.
+CASES_PHASH_MAX_DISTANCE = int(os.environ.get("CASES_PHASH_MAX_DISTANCE", "6"))
+
+# --- Cases (docs/cases.md) ----------------------------------------------------------------------------
+# Share of cases picked at random when closed for a second check by another verifier (抽查复核).
+CASES_REVERIFY_SHARE = float(os.environ.get("CASES_REVERIFY_SHARE", "0.1"))
+# A finding of the same site and item this many days after a case was closed marks a recurrence (复发).
+CASES_RECURRENCE_DAYS = int(os.environ.get("CASES_RECURRENCE_DAYS", "90"))
+# Escalation: the leaders hear of a case this many working days after its deadline passed.
+CASES_LEADER_AFTER_WORKDAYS = int(os.environ.get("CASES_LEADER_AFTER_WORKDAYS", "3"))
+# A 12345 hotline order without a 办理时限 is due this many working days after it was taken.
+CASES_HOTLINE_DEFAULT_DAYS = int(os.environ.get("CASES_HOTLINE_DEFAULT_DAYS", "5"))
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))  # Django's default waits forever on a dead server
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chuangwen@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
+# --- Notifications (docs/notifications.md) -----------------------------------------------------------------
+# Outgoing messages (e-mail, DingTalk, WeCom) link back to the site with absolute URLs built on this.
+CHUANGWEN_BASE_URL = os.environ.get("CHUANGWEN_BASE_URL", "http://127.0.0.1:8000")
+NOTIFY_HTTP_TIMEOUT = float(os.environ.get("NOTIFY_HTTP_TIMEOUT", "5"))
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("evidence/", include("chuangwen.evidence.urls")),
     path("m/", include("chuangwen.inspect.urls")),
     path("cases/", include("chuangwen.cases.urls")),
+    path("inbox/", include("chuangwen.notify.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -13,16 +14,20 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import ValidationError
 
-from chuangwen.cases import machine, services
+from chuangwen.cases import machine, photochecks, services
 from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
 from chuangwen.cases.forms import CaseFilterForm, light_counts, light_of, state_counts
+from chuangwen.cases.instructions import instruction_rows
 from chuangwen.cases.models import Case
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
+from chuangwen.workdays.services import end_of_day
 
 router = Router(tags=["案卷"])
 
 PAGE_SIZE = 50
+# The list counts at most this many cases (setting CASES_LIST_COUNT_CAP); beyond it "count_capped" is true.
+COUNT_CAP = 10_000
 
 
 class ErrorOut(Schema):
@@ -63,14 +68,49 @@ class EventOut(Schema):
     photo_ids: list[int] = Field(description="照片（证据 ID）")
 
 
+class PhotoFlagOut(Schema):
+    evidence_id: int = Field(description="整改照片（证据 ID）")
+    kind: str = Field(description="疑点：before_open、far_from_site、same_as_problem、reused、no_location")
+    label: str = Field(description="疑点名称")
+    detail: str = Field(description="说明")
+    other_evidence_id: int | None = Field(description="相似的照片（证据 ID）；调用者无权查看的案卷的照片为空")
+
+
+class InstructionOut(Schema):
+    id: int = Field(description="督办 ID")
+    text: str = Field(description="督办要求")
+    deadline: datetime = Field(description="督办期限")
+    issued_by: str = Field(description="督办人")
+    issued_at: datetime = Field(description="督办时间")
+    overdue: bool = Field(description="督办期限已过")
+
+
+def instruction_out(case: Case) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": item.pk, "text": item.text, "deadline": item.deadline, "issued_at": item.issued_at,
+            "issued_by": item.issued_by.full_name or item.issued_by.username, "overdue": overdue,
+        }
+        for item, overdue in instruction_rows(case, timezone.now())
+    ]  # fmt: skip
+
+
 class CaseDetailOut(CaseOut):
     description: str = Field(description="问题描述")
     lat: float | None = Field(description="纬度（WGS-84）")
     lng: float | None = Field(description="经度（WGS-84）")
     rework_count: int = Field(description="返工次数")
     suspended_until: date | None = Field(description="挂账计划完成日期")
+    deadline_from: datetime | None = Field(description="期限起算时间（派遣、返工时重新起算）")
+    warn_at: datetime | None = Field(description="临期时间（已用八成工作时间，此后为黄灯）")
+    extension_requested_until: datetime | None = Field(description="待审批的延期申请：申请延期至")
+    extension_count: int = Field(description="已批准的延期次数")
+    reverify_pending: bool = Field(description="结案后被随机抽中、待抽查复核")
+    recurrence_of: str | None = Field(description="复发：此前已结案的同点位同指标案卷编号（可见时）")
     allowed_actions: list[str] = Field(description="调用者现在可以执行的操作")
     events: list[EventOut] = Field(description="办理记录（按时间先后）")
+    photo_flags: list[PhotoFlagOut] = Field(description="整改照片自动核验发现的疑点")
+    instructions: list[InstructionOut] = Field(description="督办（最新在前）")
 
 
 class Counts(Schema):
@@ -79,7 +119,10 @@ class Counts(Schema):
 
 
 class CasePage(Schema):
-    count: int = Field(description="符合条件的案卷总数")
+    count: int = Field(description="符合条件的案卷总数（超过上限时为上限，见 count_capped）")
+    count_capped: bool = Field(
+        description="总数超过上限（CASES_LIST_COUNT_CAP，默认 10 000）时为 true，显示为“10 000+”"
+    )
     limit: int = Field(description="本页最多条数")
     offset: int = Field(description="本页起始位置")
     counts: Counts | None = Field(description="按状态和红黄绿灯的统计（with_counts=false 时为空）")
@@ -104,6 +147,7 @@ class ActionIn(Schema):
     planned_date: date | None = Field(None, description="计划完成日期（挂账）")
     photo_ids: list[int] = Field(default_factory=list, description="照片（证据 ID，先通过 /evidence 上传）")
     duplicate_of: str | None = Field(None, description="重复的案卷编号（标记重复）")
+    deadline: date | None = Field(None, description="申请延期至（日期，截至当日 24 时；申请延期）")
     expected_version: int | None = Field(None, description="读取时的版本号；案卷已被他人处理时返回 409")
 
 
@@ -138,7 +182,19 @@ def case_detail_out(case: Case, request: HttpRequest) -> dict[str, Any]:
         **case_out(case, timezone.now()),
         "description": case.description, "lat": case.lat, "lng": case.lng,
         "rework_count": case.rework_count, "suspended_until": case.suspended_until,
+        "deadline_from": case.deadline_from, "warn_at": case.warn_at,
+        "extension_requested_until": case.extension_requested_until,
+        "extension_count": case.extension_count, "reverify_pending": case.reverify_pending,
+        "recurrence_of": _recurrence_code(case, request),
         "allowed_actions": machine.allowed_actions(case, user_of(request)),
+        "instructions": instruction_out(case),
+        "photo_flags": [
+            {
+                "evidence_id": flag.evidence_id, "kind": flag.kind, "label": flag.label,
+                "detail": flag.detail, "other_evidence_id": flag.other_evidence_id,
+            }
+            for flag in photochecks.flags_for(case, user_of(request))
+        ],
         "events": [
             {
                 "action": event.action, "action_name": machine.action_label(event.action),
@@ -150,6 +206,13 @@ def case_detail_out(case: Case, request: HttpRequest) -> dict[str, Any]:
             for event in events
         ],
     }  # fmt: skip
+
+
+def _recurrence_code(case: Case, request: HttpRequest) -> str | None:
+    if case.recurrence_of_id is None:
+        return None
+    earlier = Case.objects.visible_to(user_of(request)).filter(pk=case.recurrence_of_id).first()
+    return earlier.code if earlier else None
 
 
 def _visible(request: HttpRequest) -> Any:
@@ -172,8 +235,12 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
     counts = None
     if filters.with_counts:
         counts = {"by_state": state_counts(cases), "by_light": light_counts(cases, now)}
+    # Counting a subtree's 800 000 closed cases exactly costs seconds; stop at the cap (a page needs no more).
+    cap = int(getattr(settings, "CASES_LIST_COUNT_CAP", COUNT_CAP))
+    count = cases.order_by()[: cap + 1].count()
     return {
-        "count": cases.count(),
+        "count": min(count, cap),
+        "count_capped": count > cap,
         "limit": filters.limit,
         "offset": filters.offset,
         "counts": counts,
@@ -181,7 +248,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
     }
 
 
-@router.get("/{case_id}", response=CaseDetailOut, summary="案卷详情与办理记录（范围外的案卷返回 404）")
+@router.get("/{int:case_id}", response=CaseDetailOut, summary="案卷详情与办理记录（范围外的案卷返回 404）")
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = get_object_or_404(_visible(request), pk=case_id)
     return case_detail_out(case, request)
@@ -205,7 +272,7 @@ def _field_errors(errors: dict[str, list[str]]) -> ValidationError:
 
 
 @router.post(
-    "/{case_id}/actions/{action}",
+    "/{int:case_id}/actions/{action}",
     response={200: CaseDetailOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="对案卷执行操作（受理、退回、报告整改、核查等）",
 )
@@ -224,6 +291,7 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> A
         services.apply(
             case, action, user, reason=payload.reason, unit=unit, photos=payload.photo_ids,
             planned_date=payload.planned_date, data=data, expected_version=payload.expected_version,
+            deadline=end_of_day(payload.deadline) if payload.deadline else None,
             request=request,
         )  # fmt: skip
     except CaseNotFound as exc:
@@ -235,3 +303,8 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> A
     except DjangoValidationError as exc:
         raise _field_errors(exc.message_dict) from exc
     return case_detail_out(case, request)
+
+
+# The board's endpoints (disputes, GeoJSON) and the hotline import and instructions (督办, api_intake) live in
+# their own modules on this router.
+from chuangwen.cases import api_board, api_intake  # noqa: E402,F401

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -12,55 +11,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chuangwen.cases import machine
-from chuangwen.cases.models import OPEN_STATES, Case, CaseQuerySet, CaseSource, CaseState
+from chuangwen.cases.deadlines import light_counts, light_of, light_q, overdue_q
+from chuangwen.cases.models import Case, CaseQuerySet, CaseSource, CaseState
 from chuangwen.org.models import Unit
 from chuangwen.sites.forms import unit_choices
-from chuangwen.workdays.services import GREEN, RED, YELLOW, traffic_light
+from chuangwen.workdays.services import GREEN, RED, YELLOW, end_of_day
 
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User
 
+# Importable from here for the views and the API.
+__all__ = ["ActionForm", "CaseFilterForm", "light_counts", "light_of", "overdue_q", "state_counts"]
+
 LIGHT_CHOICES = [(GREEN, _("绿灯（正常）")), (YELLOW, _("黄灯（临期）")), (RED, _("红灯（超期）"))]
 LIGHT_LABELS = {GREEN: _("绿灯"), YELLOW: _("黄灯"), RED: _("红灯"), "": _("无期限")}
-# Lights are computed for the open cases that have a deadline; the others have none ("").
-LIT_STATES = sorted(OPEN_STATES)
-
-
-def light_of(case: Case, now: datetime) -> str:
-    """The traffic light of one case now, or "" for a final case or one without a deadline."""
-    if case.deadline is None or case.state not in OPEN_STATES:
-        return ""
-    paused = case.state == CaseState.SUSPENDED
-    return traffic_light(case.opened_at, case.deadline, now, paused=paused)
-
-
-def overdue_q(now: datetime) -> Q:
-    """Overdue, in SQL: open, not suspended (挂账), past the deadline (the same rule as ``is_overdue``)."""
-    return Q(state__in=LIT_STATES, deadline__lt=now) & ~Q(state=CaseState.SUSPENDED)
-
-
-def _not_red_lights(cases: CaseQuerySet, now: datetime) -> dict[int, str]:
-    """pk → green/yellow for the open cases with a deadline that are not overdue (computed, not stored)."""
-    rows = (
-        cases.filter(state__in=LIT_STATES, deadline__isnull=False)
-        .exclude(overdue_q(now))
-        .values_list("pk", "opened_at", "deadline", "state")
-        .order_by()
-    )
-    return {
-        pk: traffic_light(opened, deadline, now, paused=state == CaseState.SUSPENDED)
-        for pk, opened, deadline, state in rows
-        if deadline is not None
-    }
-
-
-def light_counts(cases: CaseQuerySet, now: datetime) -> dict[str, int]:
-    lights = Counter(_not_red_lights(cases, now).values())
-    return {
-        GREEN: lights[GREEN],
-        YELLOW: lights[YELLOW],
-        RED: cases.filter(overdue_q(now), deadline__isnull=False).order_by().count(),
-    }
 
 
 def state_counts(cases: CaseQuerySet) -> dict[str, int]:
@@ -105,11 +69,10 @@ class CaseFilterForm(forms.Form):
         if data.get("unit"):
             unit = Unit.objects.visible_to(self.user).get(pk=int(data["unit"]))
             cases = cases.filter(unit__path__startswith=unit.path)
-        if data.get("overdue") or data.get("light") == RED:
-            cases = cases.filter(overdue_q(now), deadline__isnull=False)
-        elif data.get("light"):
-            lights = _not_red_lights(cases, now)
-            cases = cases.filter(pk__in=[pk for pk, light in lights.items() if light == data["light"]])
+        if data.get("overdue"):
+            cases = cases.filter(light_q(RED, now))
+        if data.get("light"):
+            cases = cases.filter(light_q(data["light"], now))
         return cases
 
 
@@ -121,6 +84,7 @@ class ActionForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
     planned_date = forms.DateField(label=_("计划完成日期"), widget=forms.DateInput(attrs={"type": "date"}))
     duplicate_of = forms.CharField(label=_("重复的案卷编号"), max_length=20)
+    deadline = forms.DateField(label=_("申请延期至"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, data: Any = None, *, case: Case, action: str, user: User) -> None:
         super().__init__(data, initial={"expected_version": case.version}, label_suffix="", prefix=action)
@@ -129,7 +93,7 @@ class ActionForm(forms.Form):
         transition = machine.TABLE.get((case.state, action))
         self.requires = transition.requires if transition else frozenset()
         self.needs_photos = machine.PHOTOS in self.requires
-        for name in ("reason", "unit", "planned_date", "duplicate_of"):
+        for name in ("reason", "unit", "planned_date", "duplicate_of", "deadline"):
             if name not in self.requires:
                 del self.fields[name]
         if "unit" in self.fields:
@@ -154,6 +118,7 @@ class ActionForm(forms.Form):
             "unit": data.get("unit"),
             "planned_date": data.get("planned_date"),
             "expected_version": data["expected_version"],
+            "deadline": end_of_day(data["deadline"]) if data.get("deadline") else None,
         }
         if data.get("duplicate_of"):
             kwargs["data"] = {"duplicate_of": data["duplicate_of"].strip()}

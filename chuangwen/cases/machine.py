@@ -10,11 +10,13 @@ Scope comes first and is not a guard: the case must have been found through ``Ca
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chuangwen.accounts.models import Role
+from chuangwen.cases import deadlines
 from chuangwen.cases.exceptions import TransitionRefused
 from chuangwen.cases.models import OPEN_STATES, Case, CaseState
 
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
     from chuangwen.org.models import Unit
 
 S = CaseState
+# Re-verification picks are not a secret to guess; SystemRandom keeps them out of any seeded test sequence.
+_random = random.SystemRandom()
 
 # What an action may require the actor to give.
 REASON, UNIT, PHOTOS, PLANNED_DATE, DEADLINE, DUPLICATE_OF = (
@@ -48,6 +53,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "mark_duplicate": gettext_lazy("标记重复"),
     "redispatch": gettext_lazy("重新派遣"),
     "reroute": gettext_lazy("改派"),
+    "request_extension": gettext_lazy("申请延期"),
+    "approve_extension": gettext_lazy("批准延期"),
+    "decline_extension": gettext_lazy("驳回延期申请"),
     "accept": gettext_lazy("受理"),
     "request_return": gettext_lazy("申请退回"),
     "approve_return": gettext_lazy("批准退回"),
@@ -55,6 +63,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "rectify": gettext_lazy("报告整改"),
     "verify_pass": gettext_lazy("核查通过"),
     "verify_fail": gettext_lazy("核查不通过"),
+    "reverify_pass": gettext_lazy("抽查复核通过"),
+    "reverify_fail": gettext_lazy("抽查复核不通过"),
     "suspend": gettext_lazy("挂账"),
     "resume": gettext_lazy("恢复整改"),
     "cancel": gettext_lazy("撤销"),
@@ -66,7 +76,7 @@ NEED_LABELS: dict[str, Promise] = {
     UNIT: gettext_lazy("责任单位"),
     PHOTOS: gettext_lazy("照片"),
     PLANNED_DATE: gettext_lazy("计划完成日期"),
-    DEADLINE: gettext_lazy("整改期限"),
+    DEADLINE: gettext_lazy("期限"),
     DUPLICATE_OF: gettext_lazy("重复的案卷"),
 }
 
@@ -111,6 +121,19 @@ def no_return_pending(case: Case, actor: User) -> bool:
     return not case.return_requested
 
 
+def extension_pending(case: Case, actor: User) -> bool:
+    return case.extension_requested_until is not None
+
+
+def no_extension_pending(case: Case, actor: User) -> bool:
+    return case.extension_requested_until is None
+
+
+def reverify_pending(case: Case, actor: User) -> bool:
+    """The closed case was picked at random for a second check (抽查复核)."""
+    return case.reverify_pending
+
+
 @dataclass(frozen=True)
 class Guard:
     test: Callable[[Case, User], bool]
@@ -122,6 +145,9 @@ GUARDS: dict[str, Guard] = {
     "not_rectifier": Guard(not_rectifier, gettext_lazy("整改人不能核查自己整改的案卷")),
     "return_pending": Guard(return_pending, gettext_lazy("本案卷没有待审批的退回申请")),
     "no_return_pending": Guard(no_return_pending, gettext_lazy("本案卷已有待审批的退回申请")),
+    "extension_pending": Guard(extension_pending, gettext_lazy("本案卷没有待审批的延期申请")),
+    "no_extension_pending": Guard(no_extension_pending, gettext_lazy("本案卷已有待审批的延期申请")),
+    "reverify_pending": Guard(reverify_pending, gettext_lazy("本案卷未被抽中复核")),
 }
 
 # --- effects: (case, given) → field updates applied together with the state change ---------------------
@@ -130,14 +156,46 @@ Effect = Callable[[Case, Given], dict[str, Any]]
 
 
 def _route(case: Case, given: Given) -> dict[str, Any]:
+    """A new unit; a fresh deadline from now unless one is given (then its time runs from the opening) or
+    the case is only rerouted (改派 keeps the running deadline)."""
     updates: dict[str, Any] = {"unit": given.unit, "return_requested": False}
-    if given.deadline is not None:
-        updates["deadline"] = given.deadline
+    now = timezone.now()
+    if given.deadline is not None:  # computed by the opener from the case's opening (intake, hotline)
+        updates.update(deadlines.deadline_fields(min(case.opened_at, now), given.deadline))
+    elif case.deadline is None or case.state != S.DISPATCHED:
+        updates.update(deadlines.deadline_fields(now, deadlines.rework_deadline(case, now)))
     return updates
+
+
+def _rework_deadline(case: Case, given: Given) -> dict[str, Any]:
+    now = timezone.now()
+    return deadlines.deadline_fields(now, deadlines.rework_deadline(case, now))
+
+
+def _grant_extension(case: Case, given: Given) -> dict[str, Any]:
+    assert case.extension_requested_until is not None  # the extension_pending guard
+    start = case.deadline_from or case.opened_at
+    return {
+        **deadlines.deadline_fields(start, case.extension_requested_until),
+        "extension_requested_until": None,
+        "extension_count": F("extension_count") + 1,
+    }
+
+
+def _pick_reverify(case: Case, given: Given) -> dict[str, Any]:
+    """A configurable share of closed cases is checked again by someone else (CASES_REVERIFY_SHARE)."""
+    share = float(getattr(settings, "CASES_REVERIFY_SHARE", 0.1))
+    return {"reverify_pending": _random.random() < share}
 
 
 EFFECTS: dict[str, Effect] = {
     "route": _route,
+    "rework_deadline": _rework_deadline,
+    "flag_extension": lambda case, given: {"extension_requested_until": given.deadline},
+    "grant_extension": _grant_extension,
+    "clear_extension": lambda case, given: {"extension_requested_until": None},
+    "pick_reverify": _pick_reverify,
+    "clear_reverify": lambda case, given: {"reverify_pending": False},
     "flag_return": lambda case, given: {"return_requested": True},
     "clear_return": lambda case, given: {"return_requested": False},
     "mark_rectifier": lambda case, given: {"rectified_by": given.actor},
@@ -196,16 +254,57 @@ TABLE: dict[tuple[str, str], Transition] = {
         S.RECTIFIED, UNIT_PEOPLE, {REASON, PHOTOS}, ("own_unit",), ("mark_rectifier",)
     ),
     (S.REWORK, "rectify"): _t(S.RECTIFIED, UNIT_PEOPLE, {REASON, PHOTOS}, ("own_unit",), ("mark_rectifier",)),
-    (S.RECTIFIED, "verify_pass"): _t(S.CLOSED, VERIFIER, guards=("not_rectifier",), effects=("close",)),
-    (S.RECTIFIED, "verify_fail"): _t(S.REWORK, VERIFIER, {REASON}, ("not_rectifier",), ("count_rework",)),
-    (S.CLOSED, "reopen"): _t(S.REWORK, COORD, {REASON}, effects=("count_rework", "unclose")),
+    (S.RECTIFIED, "verify_pass"): _t(
+        S.CLOSED, VERIFIER, guards=("not_rectifier",), effects=("close", "clear_extension", "pick_reverify")
+    ),
+    (S.RECTIFIED, "verify_fail"): _t(
+        S.REWORK, VERIFIER, {REASON}, ("not_rectifier",), ("count_rework", "rework_deadline")
+    ),
+    (S.CLOSED, "reverify_pass"): _t(
+        S.CLOSED, VERIFIER, guards=("reverify_pending", "not_rectifier"), effects=("clear_reverify",)
+    ),
+    (S.CLOSED, "reverify_fail"): _t(
+        S.REWORK,
+        VERIFIER,
+        {REASON},
+        ("reverify_pending", "not_rectifier"),
+        ("count_rework", "unclose", "clear_reverify", "rework_deadline"),
+    ),
+    (S.CLOSED, "reopen"): _t(
+        S.REWORK, COORD, {REASON}, effects=("count_rework", "unclose", "clear_reverify", "rework_deadline")
+    ),
+    # more time: the unit asks, its head (or the coordinator) decides
+    **{
+        (state, "request_extension"): _t(
+            state, UNIT_PEOPLE, {REASON, DEADLINE}, ("own_unit", "no_extension_pending"), ("flag_extension",)
+        )
+        for state in (S.ACCEPTED, S.REWORK)
+    },
+    **{
+        (state, "approve_extension"): _t(
+            state, HEAD | COORD, guards=("own_unit", "extension_pending"), effects=("grant_extension",)
+        )
+        for state in (S.ACCEPTED, S.REWORK)
+    },
+    **{
+        (state, "decline_extension"): _t(
+            state, HEAD | COORD, {REASON}, ("own_unit", "extension_pending"), ("clear_extension",)
+        )
+        for state in (S.ACCEPTED, S.REWORK)
+    },
     # long projects (挂账)
-    (S.ACCEPTED, "suspend"): _t(S.SUSPENDED, COORD, {REASON, PLANNED_DATE}, effects=("suspend",)),
-    (S.REWORK, "suspend"): _t(S.SUSPENDED, COORD, {REASON, PLANNED_DATE}, effects=("suspend",)),
+    (S.ACCEPTED, "suspend"): _t(
+        S.SUSPENDED, COORD, {REASON, PLANNED_DATE}, effects=("suspend", "clear_extension")
+    ),
+    (S.REWORK, "suspend"): _t(
+        S.SUSPENDED, COORD, {REASON, PLANNED_DATE}, effects=("suspend", "clear_extension")
+    ),
     (S.SUSPENDED, "resume"): _t(S.ACCEPTED, COORD, effects=("unsuspend",)),
     # withdrawal of any open case
     **{
-        (state, "cancel"): _t(S.CANCELLED, COORD, {REASON}, effects=("clear_return", "unsuspend"))
+        (state, "cancel"): _t(
+            S.CANCELLED, COORD, {REASON}, effects=("clear_return", "clear_extension", "unsuspend")
+        )
         for state in sorted(OPEN_STATES)
     },
 }
@@ -217,7 +316,7 @@ for _transition in TABLE.values():
 
 
 # History events that are not transitions of the table.
-OTHER_EVENT_LABELS: dict[str, Promise] = {"open": gettext_lazy("立案")}
+OTHER_EVENT_LABELS: dict[str, Promise] = {"open": gettext_lazy("立案"), "instruct": gettext_lazy("督办")}
 
 
 def action_label(action: str) -> str:

@@ -128,10 +128,18 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="area_cases",
     )
+    address = models.CharField(_("地址"), max_length=200, blank=True)
     lat = models.FloatField(_("纬度（WGS-84）"), null=True, blank=True)
     lng = models.FloatField(_("经度（WGS-84）"), null=True, blank=True)
     opened_at = models.DateTimeField(_("立案时间"), default=timezone.now)
     deadline = models.DateTimeField(_("整改期限"), null=True, blank=True)
+    # The allowed time runs from here to the deadline (dispatch, rework or the instruction); warn_at is the
+    # moment 80% of its working time is used. Both are derived when the deadline is set (``deadlines.py``)
+    # so the light can be computed in SQL; overdue itself is never stored.
+    deadline_from = models.DateTimeField(_("期限起算时间"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("临期提醒时间"), null=True, blank=True)
+    extension_requested_until = models.DateTimeField(_("申请延期至"), null=True, blank=True)
+    extension_count = models.PositiveIntegerField(_("延期次数"), default=0)
     rework_count = models.PositiveIntegerField(_("返工次数"), default=0)
     # Optimistic locking: every transition is UPDATE … WHERE version = the version the actor saw.
     version = models.PositiveIntegerField(_("版本号"), default=1)
@@ -158,6 +166,19 @@ class Case(models.Model):
         related_name="+",
     )
 
+    # Picked at random when closed for a second, independent check (抽查复核).
+    reverify_pending = models.BooleanField(_("待抽查复核"), default=False)
+    recurrence_of = models.ForeignKey(
+        "self",
+        verbose_name=_("复发自"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recurrences",
+    )
+    # The hotline's own work order number (12345 工单号): an import of the same order opens nothing new.
+    external_ref = models.CharField(_("外部工单号"), max_length=40, blank=True)
+
     objects = CaseQuerySet.as_manager()
 
     class Meta:
@@ -165,8 +186,20 @@ class Case(models.Model):
         verbose_name_plural = _("案卷")
         ordering = ["-opened_at", "-id"]
         indexes = [
-            models.Index(fields=["unit", "state"]),
             models.Index(fields=["state", "deadline"]),
+            # The worklist at 1 M cases (bench/cases, p99 ≤ 50 ms). Its page: one state, newest first, read
+            # in index order until 50 cases of the unit subtree are found (the unit is in the index, so the
+            # rows that do not match are never read). Its count: by unit and state, the area unit included
+            # for the coordinators' "routed or in my area" scope, answered from the index alone.
+            models.Index(fields=["state", "-opened_at", "-id", "unit"], name="case_state_opened_idx"),
+            models.Index(fields=["unit", "state", "area_unit"], name="case_unit_state_area_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="case_external_ref_unique",
+            )
         ]
 
     def __str__(self) -> str:
@@ -263,3 +296,95 @@ class RoutingRule(models.Model):
 
         if not self.check_item_code.strip() and not self.duty.strip():
             raise ValidationError(_("测评指标编码与责任类别至少填写一项"))
+
+
+class Instruction(models.Model):
+    """A leader's or coordinator's instruction (督办) on a case, with its own deadline."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案卷"), on_delete=models.PROTECT, related_name="instructions"
+    )
+    text = models.TextField(_("督办要求"))
+    deadline = models.DateTimeField(_("督办期限"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("督办人"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("督办时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.text[:30]}"
+
+
+class PhotoFlagKind(models.TextChoices):
+    BEFORE_OPEN = "before_open", _("拍摄时间早于立案")
+    FAR_FROM_SITE = "far_from_site", _("拍摄地点远离问题位置")
+    SAME_AS_PROBLEM = "same_as_problem", _("与问题照片几乎相同")
+    REUSED = "reused", _("与其他案卷的照片几乎相同")
+    NO_LOCATION = "no_location", _("照片没有定位")
+
+
+class PhotoFlag(models.Model):
+    """A doubt about one rectification photo, found by the automatic checks and shown to the verifier."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案卷"), on_delete=models.CASCADE, related_name="photo_flags"
+    )
+    event = models.ForeignKey(
+        CaseEvent, verbose_name=_("整改记录"), on_delete=models.CASCADE, related_name="photo_flags"
+    )
+    evidence = models.ForeignKey(
+        "evidence.Evidence", verbose_name=_("照片"), on_delete=models.CASCADE, related_name="case_flags"
+    )
+    kind = models.CharField(_("疑点"), max_length=20, choices=PhotoFlagKind.choices)
+    other_evidence = models.ForeignKey(
+        "evidence.Evidence",
+        verbose_name=_("相似照片"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    detail = models.CharField(_("说明"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("照片疑点")
+        verbose_name_plural = _("照片疑点")
+        ordering = ["event", "evidence", "kind"]
+        constraints = [models.UniqueConstraint(fields=["event", "evidence", "kind"], name="photo_flag_once")]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id} {self.kind}"
+
+
+class EscalationLevel(models.TextChoices):
+    UNIT_HEAD = "unit_head", _("提醒单位负责人（已用八成时限）")
+    COORDINATOR = "coordinator", _("报创建办（已超期）")
+    LEADER = "leader", _("报领导（超期多日）")
+
+
+class Escalation(models.Model):
+    """One escalation sent for one deadline of a case: each level fires once per deadline."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案卷"), on_delete=models.CASCADE, related_name="escalations"
+    )
+    level = models.CharField(_("级别"), max_length=16, choices=EscalationLevel.choices)
+    deadline = models.DateTimeField(_("针对的期限"))
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("催办升级")
+        verbose_name_plural = _("催办升级")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "level", "deadline"], name="escalation_once_per_deadline")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.level}"

@@ -4,9 +4,10 @@ optimistic locking, a history entry and an audit entry. ``open_case_from_finding
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chuangwen.audit.services import record
-from chuangwen.cases import machine
+from chuangwen.cases import machine, signals
 from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
 from chuangwen.cases.models import Case, CaseEvent, CaseSource, CaseState
 from chuangwen.evidence.models import Evidence
@@ -35,7 +36,7 @@ NEED_MESSAGES = {
     machine.UNIT: gettext_lazy("%(action)s须指定责任单位"),
     machine.PHOTOS: gettext_lazy("%(action)s须上传照片"),
     machine.PLANNED_DATE: gettext_lazy("%(action)s须填写计划完成日期"),
-    machine.DEADLINE: gettext_lazy("%(action)s须填写整改期限"),
+    machine.DEADLINE: gettext_lazy("%(action)s须填写期限"),
     machine.DUPLICATE_OF: gettext_lazy("%(action)s须指明与哪个案卷重复"),
 }
 
@@ -45,7 +46,7 @@ NEED_MESSAGES = {
 
 def next_code(day: date | None = None) -> str:
     """The next free code of the day, AJ20261201-0001. Two openers may compute the same one: the unique
-    constraint refuses the second, which retries (see ``_create``)."""
+    constraint refuses the second, which retries (see ``create_case``)."""
     day = day or timezone.localdate()
     prefix = f"{CODE_PREFIX}{day:%Y%m%d}-"
     last = (
@@ -55,7 +56,7 @@ def next_code(day: date | None = None) -> str:
     return f"{prefix}{number:04d}"
 
 
-def _create(**fields: Any) -> Case:
+def create_case(**fields: Any) -> Case:
     for _attempt in range(CODE_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -82,11 +83,11 @@ def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRe
         return existing
     if actor is not None and not Finding.objects.visible_to(actor).filter(pk=finding.pk).exists():
         raise CaseNotFound()
-    finding = Finding.objects.select_related("site", "check_item").get(pk=finding.pk)
+    finding = Finding.objects.select_related("site", "check_item", "round").get(pk=finding.pk)
     if finding.status == FindingStatus.HIDDEN:
         raise TransitionRefused(_("测评批次尚未发布，不能立案"))
     site = finding.site
-    case = _create(
+    case = create_case(
         source=CaseSource.FINDING,
         state=CaseState.NEW,
         title=f"{site.name}：{finding.check_item.text}"[:200],
@@ -98,10 +99,34 @@ def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRe
         lat=site.lat,
         lng=site.lng,
         created_by=actor,
+        recurrence_of=earlier_case_recurring(finding),
     )
-    CaseEvent.objects.create(case=case, action="open", from_state="", to_state=case.state, actor=actor)
-    record(request, "case.open", obj=case, actor=actor, detail={"finding": finding.pk, "source": case.source})
+    data = {"recurrence_of": case.recurrence_of.code} if case.recurrence_of else {}
+    CaseEvent.objects.create(
+        case=case, action="open", from_state="", to_state=case.state, actor=actor, data=data
+    )
+    detail = {"finding": finding.pk, "source": case.source, **data}
+    record(request, "case.open", obj=case, actor=actor, detail=detail)
     return case
+
+
+def earlier_case_recurring(finding: Finding) -> Case | None:
+    """The closed case of the same site and item that this finding repeats (复发): closed within
+    CASES_RECURRENCE_DAYS before the finding's round was published; the most recent one."""
+    days = int(getattr(settings, "CASES_RECURRENCE_DAYS", 90))
+    when = finding.round.published_at or timezone.now()
+    return (
+        Case.objects.filter(
+            site_id=finding.site_id,
+            check_item_id=finding.check_item_id,
+            state=CaseState.CLOSED,
+            closed_at__gte=when - timedelta(days=days),
+            closed_at__lte=when,
+        )
+        .exclude(finding_id=finding.pk)
+        .order_by("-closed_at", "-pk")
+        .first()
+    )
 
 
 # --- applying an action -----------------------------------------------------------------------------------
@@ -139,6 +164,8 @@ def _validate(
         errors.setdefault(machine.UNIT, []).append(_("责任单位不存在或不在您的管辖范围内"))
     if planned_date is not None and planned_date <= timezone.localdate():
         errors.setdefault(machine.PLANNED_DATE, []).append(_("计划完成日期须晚于今天"))
+    if deadline is not None and machine.DEADLINE in transition.requires:
+        _check_new_deadline(case, deadline, errors)
     if machine.DUPLICATE_OF in transition.requires and data.get("duplicate_of"):
         _check_duplicate_of(case, actor, str(data["duplicate_of"]), errors)
     if errors:
@@ -162,6 +189,16 @@ def _check_photos(
     if len(found) != len(ids):
         errors.setdefault(machine.PHOTOS, []).append(_("照片不存在或无权使用"))
     return found
+
+
+def _check_new_deadline(case: Case, deadline: datetime, errors: dict[str, list[str]]) -> None:
+    if deadline <= timezone.now():
+        errors.setdefault(machine.DEADLINE, []).append(_("期限须晚于现在"))
+    elif case.deadline is not None and deadline <= case.deadline:
+        errors.setdefault(machine.DEADLINE, []).append(
+            _("申请的期限须晚于现有期限 %(deadline)s")
+            % {"deadline": timezone.localtime(case.deadline).strftime("%Y-%m-%d %H:%M")}
+        )
 
 
 def _check_duplicate_of(case: Case, actor: User, code: str, errors: dict[str, list[str]]) -> None:
@@ -255,3 +292,6 @@ def _write(
     if given.reason:
         detail["reason"] = given.reason
     record(request, f"case.{action}", obj=current, actor=given.actor, detail=detail)
+    transaction.on_commit(
+        lambda: signals.case_changed.send(sender=Case, case=current, event=event, action=action)
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chuangwen.cases import views
+from chuangwen.cases import board_views, intake_views, views
 
 app_name = "cases"
 
@@ -8,6 +8,16 @@ urlpatterns = [
     path("", views.case_list, name="list"),
     path("accept/", views.bulk_accept, name="bulk_accept"),
     path("export.<str:fmt>", views.case_export, name="export"),
+    path("board/", board_views.dispatch_board, name="board"),
+    path("board/export.<str:fmt>", board_views.board_export, name="board_export"),
+    path("disputes/", board_views.dispute_list, name="disputes"),
+    path("disputes/export.<str:fmt>", board_views.dispute_export, name="disputes_export"),
+    path("map/", board_views.case_map, name="map"),
+    path("map.geojson", board_views.case_map_geojson, name="map_geojson"),
+    path("hotline/", intake_views.hotline_import, name="hotline"),
+    path("hotline/report/", intake_views.hotline_report, name="hotline_report"),
+    path("instruct/new/", intake_views.instruction_case_new, name="instruction_new"),
     path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/instruct/", intake_views.case_instruct, name="instruct"),
     path("<int:pk>/act/<str:action>/", views.case_act, name="act"),
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Any
 
@@ -16,13 +14,16 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from chuangwen.accounts.models import User
 from chuangwen.audit.services import record
-from chuangwen.cases import machine, services
+from chuangwen.cases import machine, photochecks, services
 from chuangwen.cases.exceptions import Conflict, TransitionRefused
+from chuangwen.cases.exports import require_format, spreadsheet_response
 from chuangwen.cases.forms import (
     LIGHT_LABELS,
     ActionForm,
@@ -31,6 +32,7 @@ from chuangwen.cases.forms import (
     light_of,
     state_counts,
 )
+from chuangwen.cases.instructions import instruction_context
 from chuangwen.cases.models import Case, CaseQuerySet, CaseState
 from chuangwen.core.web import querystring, user_of
 from chuangwen.evidence.errors import EvidenceError
@@ -40,7 +42,6 @@ from chuangwen.sites.models import Site
 from chuangwen.sites.views import site_feature
 
 PAGE_SIZE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def filtered_cases(request: HttpRequest) -> tuple[CaseFilterForm, CaseQuerySet]:
@@ -108,17 +109,12 @@ def bulk_accept(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("cases:list") + (f"?{back}" if back else ""))
 
 
+# Lazy: the headers follow the language of the request that exports.
 EXPORT_COLUMNS = [
-    _("案卷编号"), _("标题"), _("状态"), _("来源"), _("点位"), _("责任单位"), _("所在区域"),
-    _("立案时间"), _("整改期限"), _("红黄绿灯"), _("返工次数"),
+    gettext_lazy("案卷编号"), gettext_lazy("标题"), gettext_lazy("状态"), gettext_lazy("来源"),
+    gettext_lazy("点位"), gettext_lazy("责任单位"), gettext_lazy("所在区域"), gettext_lazy("立案时间"),
+    gettext_lazy("整改期限"), gettext_lazy("红黄绿灯"), gettext_lazy("返工次数"),
 ]  # fmt: skip
-
-
-def cell(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula is written as text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def export_rows(cases: CaseQuerySet) -> list[list[Any]]:
@@ -130,7 +126,7 @@ def export_rows(cases: CaseQuerySet) -> list[list[Any]]:
     return [
         [
             case.code,
-            cell(case.title),
+            case.title,
             case.get_state_display(),
             case.get_source_display(),
             case.site.name if case.site else "",
@@ -148,32 +144,11 @@ def export_rows(cases: CaseQuerySet) -> list[list[Any]]:
 @login_required
 def case_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered list the viewer sees, all pages, as CSV (UTF-8 with BOM for Excel) or xlsx."""
-    if fmt not in ("csv", "xlsx"):
-        raise Http404
+    require_format(fmt)
     _form, cases = filtered_cases(request)
     rows = export_rows(cases)
     header = [str(column) for column in EXPORT_COLUMNS]
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
-        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = _("案卷")
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.{fmt}"'
+    response = spreadsheet_response("cases", _("案卷"), header, rows, fmt)
     detail = {"format": fmt, "rows": len(rows), "query": querystring(request.GET)}
     record(request, "case.export", actor=user_of(request), detail=detail)
     return response
@@ -192,9 +167,7 @@ def case_context(
     user = user_of(request)
     forms = forms or {}
     events = case.events.select_related("actor").prefetch_related("photos")
-    problem: list[Evidence] = []
-    if case.finding is not None:
-        problem = list(Evidence.objects.filter(judgement_id=case.finding.judgement_id).order_by("pk"))
+    problem = list(photochecks.problem_photos(case))
     rectification = [photo for event in events if event.action == "rectify" for photo in event.photos.all()]
     site_geo = None
     if case.site is not None:
@@ -205,13 +178,17 @@ def case_context(
     ]
     return {
         "case": case,
+        "recurrence_visible": case.recurrence_of_id is not None
+        and Case.objects.visible_to(user).filter(pk=case.recurrence_of_id).exists(),
         "light": light_of(case, timezone.now()),
         "light_labels": LIGHT_LABELS,
         "events": [(event, machine.action_label(event.action)) for event in events],
         "problem_photos": problem,
         "rectification_photos": rectification,
+        **photochecks.review(case, user, events),
         "site_geo": site_geo,
         "action_forms": action_forms,
+        **instruction_context(case, user),
     }
 
 
@@ -273,7 +250,10 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             errors, status = [exc.message], 403
         if not errors and form.is_valid():
             messages.success(request, _("已%(action)s") % {"action": form.label})
-            return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+            back = request.POST.get("next", "")  # the dispatch board sends the coordinator back to it
+            if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+                back = reverse("cases:detail", args=[case.pk])
+            return HttpResponseRedirect(back)
     case.refresh_from_db()
     for message in errors:
         messages.error(request, message)

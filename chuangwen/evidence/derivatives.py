@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
+from chuangwen.evidence.signals import photo_hashed
 from chuangwen.evidence.storage import display_name, store_derivative, thumb_name
 
 if TYPE_CHECKING:
@@ -228,4 +229,5 @@ def build_derivatives(evidence: Evidence) -> Evidence:
         phash=value,
         derivatives_done=True,
     )
+    photo_hashed.send(sender=Evidence, evidence=evidence)
     return evidence

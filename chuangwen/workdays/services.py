@@ -265,6 +265,27 @@ def share_used(opened_at: datetime, deadline: datetime, now: datetime) -> Fracti
     return Fraction(used // timedelta(microseconds=1), allowed // timedelta(microseconds=1))
 
 
+def warn_point(start: datetime, deadline: datetime) -> datetime:
+    """The moment at which ``YELLOW_FROM`` of the working time from ``start`` to ``deadline`` is used: the
+    light is yellow from then on (``share_used(start, deadline, t) >= YELLOW_FROM`` exactly when
+    ``t >= warn_point``). Stored with the deadline so the worklist can count lights in SQL."""
+    start, deadline = _local(start), _local(deadline)
+    allowed_us = working_time(start, deadline) // timedelta(microseconds=1)
+    if allowed_us <= 0:
+        return start
+    target = -(-allowed_us * YELLOW_FROM.numerator // YELLOW_FROM.denominator)  # ceil: share ≥ 80 %
+    used = 0
+    for day in _days(start, deadline):
+        if not is_workday(day):
+            continue
+        begin = max(start, start_of_day(day))
+        length = (min(deadline, start_of_day(day + ONE_DAY)) - begin) // timedelta(microseconds=1)
+        if used + length >= target:
+            return begin + timedelta(microseconds=target - used)
+        used += length
+    return deadline
+
+
 def traffic_light(opened_at: datetime, deadline: datetime, now: datetime, *, paused: bool = False) -> str:
     """green below 80% of the allowed working time, yellow from 80% up to the deadline, red once overdue.
 

@@ -27,7 +27,7 @@ def people(users: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
 
 def make_case(state: str, unit: Any, *, area: Any = None, **extra: Any) -> Case:
     """A case put straight into ``state`` (tests only: real cases change state through services.apply)."""
-    return services._create(
+    return services.create_case(
         source=CaseSource.CITIZEN,
         state=state,
         title="垃圾乱堆放",
@@ -57,6 +57,9 @@ def inputs_for(action: str, actor: Any, case: Case, org: dict[str, Any]) -> dict
         "photos": [make_photo(actor)],
         "planned_date": timezone.localdate() + timedelta(days=30),
         "data": {"duplicate_of": twin.code},
+        "deadline": timezone.now() + timedelta(days=60)
+        if machine.DEADLINE in _requires(action, case)
+        else None,
     }
 
 

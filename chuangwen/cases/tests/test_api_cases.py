@@ -58,6 +58,19 @@ def test_filters_counts_and_paging(people, org):
     assert client.get(BASE, {"state": "nonsense"}).status_code == 422
 
 
+def test_count_stops_at_the_cap(people, org, settings):
+    for _ in range(3):
+        make_case(S.DISPATCHED, org["east"])
+    client = client_for(people["coordinator"])
+    page = client.get(BASE, {"with_counts": "false"}).json()
+    assert page["count"] == 3 and page["count_capped"] is False
+    settings.CASES_LIST_COUNT_CAP = 2
+    page = client.get(BASE, {"with_counts": "false", "limit": 1}).json()
+    assert page["count"] == 2 and page["count_capped"] is True and len(page["items"]) == 1
+    settings.CASES_LIST_COUNT_CAP = 3
+    assert client.get(BASE, {"with_counts": "false"}).json()["count_capped"] is False
+
+
 def test_detail_has_events_and_allowed_actions(people, two):
     east, _west = two
     client = client_for(people["east_handler"])

@@ -4,9 +4,11 @@ state and writes one history entry; a refusal changes nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +33,20 @@ ACTORS = [
 STREETS = ["east", "west"]
 
 
-def oracle(state: str, action: str, actor: Any, street: Any, rectifier: bool, return_requested: bool) -> str:
+# Pending requests a case may carry: a return, an extension, a random re-verification pick.
+PENDING = [(), ("return",), ("extension",), ("reverify",), ("return", "extension", "reverify")]
+
+
+def oracle(
+    state: str,
+    action: str,
+    actor: Any,
+    street: Any,
+    rectifier: bool,
+    return_requested: bool,
+    extension: bool = False,
+    reverify: bool = False,
+) -> str:
     """'not_found', 'refused' or the next state, reasoned from the rules rather than from machine.check."""
     routed = state != CaseState.NEW
     if actor.role in AREA_ROLES:
@@ -44,20 +59,40 @@ def oracle(state: str, action: str, actor: Any, street: Any, rectifier: bool, re
     if transition is None or actor.role not in transition.roles:
         return "refused"
     holds = {
-        "own_unit": routed and actor.unit_id == street.pk,
+        # the street's people, or an office above the street (the coordinator sits at the district)
+        "own_unit": routed and street.path.startswith(actor.unit.path),
         "not_rectifier": not rectifier,
         "return_pending": return_requested,
         "no_return_pending": not return_requested,
+        "extension_pending": extension,
+        "no_extension_pending": not extension,
+        "reverify_pending": reverify,
     }
     if not all(holds[name] for name in transition.guards):
         return "refused"
     return transition.to_state
 
 
-def build(org: dict[str, Any], state: str, street_key: str, actor: Any, rectifier: bool, rr: bool) -> Any:
+def build(
+    org: dict[str, Any], state: str, street_key: str, actor: Any, rectifier: bool, pending: tuple[str, ...]
+) -> Any:
     street = org[street_key]
     area = org[f"{street_key}_c"]
-    return make_case(state, street, area=area, rectified_by=actor if rectifier else None, return_requested=rr)
+    now = timezone.now()
+    return make_case(
+        state,
+        street,
+        area=area,
+        rectified_by=actor if rectifier else None,
+        return_requested="return" in pending,
+        deadline=now + timedelta(days=10),
+        extension_requested_until=now + timedelta(days=20) if "extension" in pending else None,
+        reverify_pending="reverify" in pending,
+    )
+
+
+def flags(pending: tuple[str, ...]) -> tuple[bool, bool, bool]:
+    return "return" in pending, "extension" in pending, "reverify" in pending
 
 
 @pytest.mark.django_db
@@ -71,13 +106,15 @@ def build(org: dict[str, Any], state: str, street_key: str, actor: Any, rectifie
     actor_key=st.sampled_from(ACTORS),
     street_key=st.sampled_from(STREETS),
     rectifier=st.booleans(),
-    rr=st.booleans(),
+    pending=st.sampled_from(PENDING),
 )
-def test_it_applies_exactly_what_the_table_allows(org, people, step, actor_key, street_key, rectifier, rr):
+def test_it_applies_exactly_what_the_table_allows(
+    org, people, step, actor_key, street_key, rectifier, pending
+):
     state, action = step
     actor = people[actor_key]
-    case = build(org, state, street_key, actor, rectifier, rr)
-    expected = oracle(state, action, actor, org[street_key], rectifier, rr)
+    case = build(org, state, street_key, actor, rectifier, pending)
+    expected = oracle(state, action, actor, org[street_key], rectifier, *flags(pending))
     kwargs = inputs_for(action, actor, case, org)
     before = CaseEvent.objects.filter(case=case).count()
     if expected == "not_found":
@@ -103,19 +140,21 @@ def test_it_applies_exactly_what_the_table_allows(org, people, step, actor_key, 
 
 @pytest.mark.django_db
 def test_it_offers_exactly_the_allowed_actions_in_every_combination(org, people):
-    """Exhaustive: 11 states × 2 streets × rectifier or not × return pending or not × 10 people ×
-    16 actions."""
+    """Exhaustive: 11 states × 2 streets × rectifier or not × 5 sets of pending requests × 10 people ×
+    every action."""
     checked = 0
     for state in CaseState.values:
         for street_key in STREETS:
             for rectifier in (False, True):
-                for rr in (False, True):
+                for pending in PENDING:
                     for actor_key in ACTORS:
                         actor = people[actor_key]
-                        case = build(org, state, street_key, actor, rectifier, rr)
+                        case = build(org, state, street_key, actor, rectifier, pending)
                         offered = set(machine.allowed_actions(case, actor))
                         for action in machine.ACTIONS:
-                            expected = oracle(state, action, actor, org[street_key], rectifier, rr)
+                            expected = oracle(
+                                state, action, actor, org[street_key], rectifier, *flags(pending)
+                            )
                             if expected == "not_found":
                                 continue  # the case never reaches the UI of someone outside its scope
                             assert (action in offered) == (expected != "refused"), (state, action, actor_key)
@@ -134,7 +173,11 @@ def test_it_keeps_one_consistent_table():
     # leaders and administrators take no business action; final states stay final except reopening
     for state in ("rejected", "duplicate", "cancelled"):
         assert not [key for key in machine.TABLE if key[0] == state]
-    assert [key for key in machine.TABLE if key[0] == "closed"] == [("closed", "reopen")]
+    assert sorted(key[1] for key in machine.TABLE if key[0] == "closed") == [
+        "reopen",
+        "reverify_fail",
+        "reverify_pass",
+    ]
     # verifying always keeps the rectifier out
-    for key in [("rectified", "verify_pass"), ("rectified", "verify_fail")]:
+    for key in [("rectified", "verify_pass"), ("rectified", "verify_fail"), ("closed", "reverify_pass")]:
         assert "not_rectifier" in machine.TABLE[key].guards

@@ -28,6 +28,7 @@ def test_it_follows_the_table_through_any_sequence(org, people):
             self.rectifiers: set[int] = set()
             self.steps = 0
             self.reworks = 0
+            self.extensions = 0
 
         @rule(action=st.sampled_from(machine.ACTIONS), actor_key=st.sampled_from(ACTORS))
         def act(self, action: str, actor_key: str) -> None:
@@ -40,6 +41,8 @@ def test_it_follows_the_table_through_any_sequence(org, people):
                 org[self.street],
                 actor.pk in self.rectifiers,
                 self.case.return_requested,
+                self.case.extension_requested_until is not None,
+                self.case.reverify_pending,
             )
             kwargs: dict[str, Any] = inputs_for(action, actor, self.case, org)
             if expected in ("not_found", "refused"):
@@ -53,13 +56,19 @@ def test_it_follows_the_table_through_any_sequence(org, people):
                 self.street = "east"  # inputs_for routes to the east street
             if action == "rectify":
                 self.rectifiers.add(actor.pk)
-            if action in ("verify_fail", "reopen"):
+            if action in ("verify_fail", "reopen", "reverify_fail"):
                 self.reworks += 1
+            if action == "approve_extension":
+                self.extensions += 1
 
         @rule(data=st.data())
         def act_as_allowed(self, data: st.DataObject) -> None:
             """Mostly walk forward: pick a step the oracle allows, when there is one."""
-            rr = self.case.return_requested
+            pending = (
+                self.case.return_requested,
+                self.case.extension_requested_until is not None,
+                self.case.reverify_pending,
+            )
             allowed = [
                 (action, key)
                 for action in machine.ACTIONS
@@ -70,7 +79,7 @@ def test_it_follows_the_table_through_any_sequence(org, people):
                     people[key],
                     org[self.street],
                     people[key].pk in self.rectifiers,
-                    rr,
+                    *pending,
                 )
                 not in ("not_found", "refused")
             ]
@@ -85,6 +94,9 @@ def test_it_follows_the_table_through_any_sequence(org, people):
             assert self.case.version == 1 + self.steps
             assert CaseEvent.objects.filter(case=self.case).count() == self.steps
             assert self.case.rework_count == self.reworks
+            assert self.case.extension_count == self.extensions
+            if self.case.state in ("accepted", "rework", "rectified"):
+                assert self.case.deadline is not None and self.case.warn_at is not None
             assert (self.case.closed_at is not None) == (self.case.state == "closed")
             assert (self.case.suspended_until is not None) == (self.case.state == "suspended")
 

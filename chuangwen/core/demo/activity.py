@@ -14,13 +14,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import F
+from django.test import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from chuangwen.accounts.models import Role, User
 from chuangwen.cases import services as case_services
+from chuangwen.cases import sweeps
+from chuangwen.cases.deadlines import deadline_fields, overdue_q
+from chuangwen.cases.hotline import import_hotline
+from chuangwen.cases.instructions import instruct, open_instruction_case
 from chuangwen.cases.intake import open_cases_for_round
-from chuangwen.cases.models import Case, CaseState, RoutingRule
+from chuangwen.cases.models import Case, CaseEvent, CaseState, RoutingRule
 from chuangwen.evidence.models import EvidenceKind
 from chuangwen.evidence.services import PhotoMeta, ingest_photo
 from chuangwen.org.models import Unit, UnitKind
@@ -29,6 +35,7 @@ from chuangwen.rounds.services import build_teams, create_round, draw_round, pub
 from chuangwen.rounds.visits import accept_visit, submit_visit
 from chuangwen.sites.models import Site
 from chuangwen.standards.models import CheckItem, Standard
+from chuangwen.workdays.services import deadline_for, end_of_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -243,8 +250,10 @@ DEMO_ROUTED_DUTIES = ("交警", "市场监管")
 # What happens to the demo cases, one scenario per case (the others stay dispatched).
 CASE_SCENARIOS = (
     "accepted", "accepted", "rectified", "rectified", "closed", "closed", "closed", "rework", "suspended",
-    "returned",
+    "returned", "extension", "reverify", "cancelled", "overdue", "overdue", "overdue_rework",
 )  # fmt: skip
+# How far back the overdue scenarios were opened (calendar days), so their deadlines have passed.
+OVERDUE_DAYS_AGO = (35, 40, 45)  # longer than the longest item (20 working days)
 
 
 def _routing_rules(district: Unit) -> None:
@@ -276,6 +285,8 @@ def _move_cases(rng: random.Random, summary: ActivitySummary) -> None:
         people = _unit_people(case)
         if people is not None:
             _play(case, scenarios.pop(0), people, rng)
+    _hotline_and_instructions(rng)
+    sweeps.sweep()  # the escalations the overdue cases have earned, with their notifications
     for state in Case.objects.order_by("state").values_list("state", flat=True).distinct():
         summary.cases[state] = Case.objects.filter(state=state).count()
 
@@ -288,19 +299,94 @@ def _play(case: Case, scenario: str, people: tuple[User, User], rng: random.Rand
         case_services.apply(case, "request_return", handler, reason="该问题不属于本单位职责")
         case_services.apply(case, "approve_return", head)
         return
+    if scenario == "cancelled":
+        case_services.apply(case, "cancel", coordinator, reason="该问题已纳入道路改造工程统一处理")
+        return
+    if scenario.startswith("overdue"):
+        _backdate(case, OVERDUE_DAYS_AGO[len(case.code) % len(OVERDUE_DAYS_AGO)])
     case_services.apply(case, "accept", handler)
-    if scenario == "suspended":
+    if scenario == "extension":
+        wanted = end_of_day(timezone.localdate() + timedelta(days=30))
+        case_services.apply(
+            case, "request_extension", handler, reason="需采购设施，供货周期较长", deadline=wanted
+        )
+    elif scenario == "suspended":
         planned = timezone.localdate() + timedelta(days=60)
         case_services.apply(
             case, "suspend", coordinator, reason="需立项改造，纳入挂账管理", planned_date=planned
         )
-    elif scenario != "accepted":
+    elif scenario not in ("accepted", "overdue"):
         photo = _rectification_photo(case, handler, rng)
         case_services.apply(case, "rectify", handler, reason="已按要求整改完毕", photos=[photo])
         if scenario == "closed":
             case_services.apply(case, "verify_pass", verifier)
-        elif scenario == "rework":
+        elif scenario == "reverify":
+            # the random pick made certain for the demo (in use: CASES_REVERIFY_SHARE of closed cases)
+            with override_settings(CASES_REVERIFY_SHARE=1.0):
+                case_services.apply(case, "verify_pass", verifier)
+        elif scenario in ("rework", "overdue_rework"):
             case_services.apply(case, "verify_fail", verifier, reason="现场仍有问题，请返工")
+            if scenario == "overdue_rework":
+                _backdate(case, 35)
+
+
+# A 12345 export as the hotline sends it (its own headers), imported through the real mapping step.
+HOTLINE_HEADERS = ["工单号", "来电时间", "诉求内容", "事发地址", "承办单位", "办理时限"]
+HOTLINE_COMPLAINTS = (
+    ("小区门口共享单车乱停放，堵塞人行道", 3),
+    ("夜间施工噪音扰民", 2),
+    ("公厕无人保洁，气味很大", 1),
+    ("公交站台广告牌破损", 5),
+)
+
+
+def _hotline_and_instructions(rng: random.Random) -> None:
+    """Some hotline orders (imported from a CSV export) and a leader's instructions (督办)."""
+    coordinator = User.objects.get(username="demo_coordinator")
+    leader = User.objects.get(username="demo_leader")
+    streets = list(Unit.objects.filter(kind=UnitKind.STREET).order_by("code")[:4])
+    if not streets:
+        return
+    now = timezone.localtime()
+    lines = [",".join(HOTLINE_HEADERS)]
+    for n, (text, days) in enumerate(HOTLINE_COMPLAINTS, start=1):
+        street = streets[n % len(streets)]
+        taken = (now - timedelta(days=n, hours=rng.randint(0, 6))).strftime("%Y/%m/%d %H:%M")
+        lines.append(f"12345{now:%Y%m%d}{n:04d},{taken},{text},{street.name}辖区,{street.code},{days}")
+    mapping = {"external_ref": "工单号", "opened_at": "来电时间", "content": "诉求内容"}
+    mapping |= {"address": "事发地址", "unit": "承办单位", "deadline": "办理时限"}
+    result = import_hotline(("\n".join(lines) + "\n").encode("utf-8-sig"), mapping, coordinator)
+    if not result.ok:  # the demo's own file: a failure here is a bug, shown by the demo test
+        raise RuntimeError(f"demo hotline import failed: {[str(e) for e in result.errors]}")
+    open_instruction_case(
+        leader,
+        streets[0],
+        "主干道沿线占道经营集中整治",
+        "创建测评前，沿街店铺出店经营、占道摆摊问题须集中整治到位。",
+        end_of_day(timezone.localdate() + timedelta(days=7)),
+        text="请街道牵头，城管配合，一周内完成整治并报送整改照片。",
+    )
+    overdue = Case.objects.filter(overdue_q(timezone.now())).order_by("code").first()
+    if overdue is not None:
+        instruct(
+            overdue, leader, "该问题已超期，请责任单位三日内整改到位并说明原因。",
+            end_of_day(timezone.localdate() + timedelta(days=3)),
+        )  # fmt: skip
+
+
+def _backdate(case: Case, days: int) -> None:
+    """Move a demo case's clock back by ``days`` (opening, deadline window and history alike) so that the
+    demo shows overdue work; the deadline is recomputed on the calendar from the earlier start."""
+    shift = timedelta(days=days)
+    case.refresh_from_db()
+    start = (case.deadline_from or case.opened_at) - shift
+    item = case.check_item
+    deadline = deadline_for(start, item.deadline_days if item else 3, item.severity if item else "general")
+    Case.objects.filter(pk=case.pk).update(
+        opened_at=case.opened_at - shift, **deadline_fields(start, deadline)
+    )
+    CaseEvent.objects.filter(case=case).update(at=F("at") - shift)  # demo history only
+    case.refresh_from_db()
 
 
 def _rectification_photo(case: Case, handler: User, rng: random.Random) -> int:

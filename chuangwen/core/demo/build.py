@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from chuangwen.core.demo.activity import ActivitySummary
 
 RESET_MODELS = [
+    "notify.Delivery",
+    "notify.Notification",
+    "notify.Channel",
+    "cases.PhotoFlag",
+    "cases.Escalation",
+    "cases.Instruction",
     "cases.CaseEvent",
     "cases.Case",
     "cases.RoutingRule",

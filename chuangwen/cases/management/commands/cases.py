@@ -1,5 +1,7 @@
 """``chuangwen cases route-preview ROUND`` shows where each finding will go; ``cases intake ROUND`` opens,
-routes and dispatches the cases of a published round (what publication does by itself; safe to repeat)."""
+routes and dispatches the cases of a published round (what publication does by itself; safe to repeat);
+``cases sweep`` and ``cases digest`` run the deadline escalation and the daily digest now (the task queue
+runs them on its own schedule)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import User
-from chuangwen.cases import intake, routing
+from chuangwen.cases import intake, routing, sweeps
 from chuangwen.rounds.management.commands.round import find_round
 from chuangwen.rounds.models import Round
 
@@ -24,8 +26,18 @@ class Command(BaseCommand):
         run = sub.add_parser("intake", help=_("为已发布批次的待派遣不符合项立案并派遣（可重复执行）"))
         run.add_argument("round")
         run.add_argument("--user", help=_("以该协调员的身份派遣（默认为发布人）"))
+        sub.add_parser("sweep", help=_("立即执行期限巡检：临期提醒、超期上报、超期多日报领导"))
+        sub.add_parser("digest", help=_("立即发送各单位案卷日报（同一天重复执行不重发）"))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "sweep":
+            result = sweeps.sweep()
+            self.stdout.write(self.style.SUCCESS(_("催办升级：%(r)s") % {"r": str(result) or _("无")}))
+            return
+        if options["action"] == "digest":
+            told = sweeps.daily_digest()
+            self.stdout.write(self.style.SUCCESS(_("已向 %(n)d 个单位发送日报") % {"n": told}))
+            return
         round_ = find_round(options["round"])
         if options["action"] == "route-preview":
             self.do_preview(round_)

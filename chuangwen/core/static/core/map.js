@@ -6,7 +6,11 @@
  *      data-sites-url="/sites/sites.geojson?..."        or data-sites-json="<id of a json_script>"
  *      data-tile-url="" data-tile-attribution=""
  *      data-label-open="查看点位" data-label-declared="申报点位" data-label-other="其他点位"
+ *      data-legend-json="<id of a json_script with [[colour, label], …]>" (optional, replaces the legend)
  *      data-label-error="地图数据加载失败">
+ *
+ * A feature may carry its own colour (properties.color), extra popup lines (properties.lines) and link
+ * text (properties.url_label), as the case map does.
  *
  * After each load the element carries data-state="ready", data-site-count and data-boundary-count.
  * An htmx swap that brings an element with data-map-id and data-sites-url reloads that map's sites.
@@ -44,8 +48,13 @@
     title.textContent = props.name;
     box.appendChild(title);
     var meta = document.createElement("div");
-    meta.textContent = [props.code, props.site_type_name || props.site_type].join(" · ");
+    meta.textContent = [props.code, props.site_type_name || props.site_type].filter(Boolean).join(" · ");
     box.appendChild(meta);
+    (props.lines || []).forEach(function (text) {
+      var line = document.createElement("div");
+      line.textContent = text;
+      box.appendChild(line);
+    });
     if (props.declared) {
       var tag = document.createElement("span");
       tag.className = "cw-tag cw-tag--risk";
@@ -55,7 +64,7 @@
     if (props.url) {
       var link = document.createElement("a");
       link.href = props.url;
-      link.textContent = el.dataset.labelOpen || props.url;
+      link.textContent = props.url_label || el.dataset.labelOpen || props.url;
       var line = document.createElement("div");
       line.appendChild(link);
       box.appendChild(line);
@@ -64,7 +73,9 @@
   }
 
   function siteStyle(props) {
-    var color = props.active === false ? COLORS.inactive : props.declared ? COLORS.declared : COLORS.other;
+    var color =
+      props.color ||
+      (props.active === false ? COLORS.inactive : props.declared ? COLORS.declared : COLORS.other);
     return {
       radius: 7,
       color: "#ffffff",
@@ -79,10 +90,14 @@
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "cw-legend");
-      [
-        [COLORS.declared, el.dataset.labelDeclared],
-        [COLORS.other, el.dataset.labelOther],
-      ].forEach(function (pair) {
+      var custom = el.dataset.legendJson && document.getElementById(el.dataset.legendJson);
+      var pairs = custom
+        ? JSON.parse(custom.textContent)
+        : [
+            [COLORS.declared, el.dataset.labelDeclared],
+            [COLORS.other, el.dataset.labelOther],
+          ];
+      pairs.forEach(function (pair) {
         if (!pair[1]) {
           return;
         }

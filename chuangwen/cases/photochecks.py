@@ -1,0 +1,257 @@
+"""Automatic checks of rectification photos (照片自动核验): doubts are stored as ``PhotoFlag`` rows and
+shown to the verifier, who decides; a flag never blocks an action.
+
+``check_photos(event)`` is the one check. It runs after a ``rectify`` commits (``signals.py``) and again when
+a photo's perceptual hash arrives from the worker, so a photo hashed late is still compared. Re-running it
+creates nothing twice (unique event + photo + kind). ``flags_for(case, user)`` is what a viewer may see of the
+flags: a photo of another case is named only when the viewer may see that case; ``review`` arranges them for
+the case page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from chuangwen.cases.models import Case, CaseEvent, PhotoFlag, PhotoFlagKind
+from chuangwen.evidence.derivatives import hamming, near_duplicates
+from chuangwen.evidence.models import Evidence
+from chuangwen.rounds.models import Finding
+from chuangwen.rounds.routes import haversine_m
+
+if TYPE_CHECKING:
+    from chuangwen.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+K = PhotoFlagKind
+
+
+def max_distance_m() -> float:
+    return float(getattr(settings, "CASES_PHOTO_MAX_DISTANCE_M", 200))
+
+
+def max_phash_bits() -> int:
+    return int(getattr(settings, "CASES_PHASH_MAX_DISTANCE", 6))
+
+
+# --- which photos -------------------------------------------------------------------------------------------
+
+
+def problem_photos(case: Case) -> QuerySet[Evidence]:
+    """The photos of the problem: the finding's judgement's, and those given when the case was opened."""
+    opened = CaseEvent.photos.through.objects.filter(caseevent__case_id=case.pk, caseevent__action="open")
+    where = Q(pk__in=opened.values("evidence_id"))
+    if case.finding_id is not None:
+        where |= Q(judgement__finding__pk=case.finding_id)
+    return Evidence.objects.filter(where).order_by("pk")
+
+
+def other_case_photos(case: Case) -> QuerySet[Evidence]:
+    """Every photo in the history of another case, and the problem photos behind other cases."""
+    on_events = CaseEvent.photos.through.objects.exclude(caseevent__case_id=case.pk).values("evidence_id")
+    judgements = Finding.objects.filter(case__isnull=False).exclude(case__pk=case.pk).values("judgement_id")
+    return Evidence.objects.filter(Q(pk__in=on_events) | Q(judgement_id__in=judgements))
+
+
+def cases_holding(evidence_id: int, case: Case, within: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases other than ``case`` (among ``within``) whose history or problem photos hold the photo."""
+    holds = Q(events__photos__pk=evidence_id) | Q(finding__judgement__evidence__pk=evidence_id)
+    return within.exclude(pk=case.pk).filter(holds).distinct().order_by("pk")
+
+
+def case_location(case: Case) -> tuple[float, float] | None:
+    """(lat, lng) of the problem: the case's own position, else its site's."""
+    if case.lat is not None and case.lng is not None:
+        return case.lat, case.lng
+    if case.site is not None and case.site.lat is not None and case.site.lng is not None:
+        return case.site.lat, case.site.lng
+    return None
+
+
+def photo_location(photo: Evidence) -> tuple[float, float, float] | None:
+    """(lat, lng, accuracy in metres): the phone's fix, else the EXIF position (accuracy unknown: 0)."""
+    if photo.lat is not None and photo.lng is not None:
+        return photo.lat, photo.lng, photo.accuracy_m or 0.0
+    if photo.exif_lat is not None and photo.exif_lng is not None:
+        return photo.exif_lat, photo.exif_lng, 0.0
+    return None
+
+
+# --- the checks ---------------------------------------------------------------------------------------------
+
+
+def _when(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _before_open(case: Case, photo: Evidence) -> PhotoFlag | None:
+    """EXIF time, else the phone's time, else the server's receipt (uploaded with the report: practically
+    never earlier than the opening, unless the photo reached the server before the case existed)."""
+    sources = (
+        (photo.exif_captured_at, _("EXIF 拍摄时间")),
+        (photo.captured_at, _("手机拍摄时间")),
+        (photo.received_at, _("服务器接收时间")),
+    )
+    taken, source = next((value, label) for value, label in sources if value is not None)
+    if taken is None or taken >= case.opened_at:
+        return None
+    detail = _("%(source)s %(taken)s 早于立案时间 %(opened)s") % {
+        "source": source,
+        "taken": _when(taken),
+        "opened": _when(case.opened_at),
+    }
+    return PhotoFlag(evidence=photo, kind=K.BEFORE_OPEN, detail=detail)
+
+
+def _place(where: tuple[float, float] | None, photo: Evidence) -> PhotoFlag | None:
+    if where is None:
+        return None  # nothing to compare with
+    taken = photo_location(photo)
+    if taken is None:
+        return PhotoFlag(evidence=photo, kind=K.NO_LOCATION, detail=_("照片没有定位信息，无法核对拍摄地点"))
+    lat, lng, accuracy = taken
+    distance = haversine_m(lat, lng, where[0], where[1])
+    limit = max_distance_m()
+    if distance - accuracy <= limit:
+        return None
+    detail = _("距问题位置约 %(distance)s 米（定位精度 %(accuracy)s 米，允许 %(limit)s 米）") % {
+        "distance": round(distance),
+        "accuracy": round(accuracy),
+        "limit": round(limit),
+    }
+    return PhotoFlag(evidence=photo, kind=K.FAR_FROM_SITE, detail=detail)
+
+
+def _same_as_problem(problem: QuerySet[Evidence], photo: Evidence) -> PhotoFlag | None:
+    near = near_duplicates(photo.phash, max_phash_bits(), problem)
+    if not near:
+        return None
+    other_id, distance = near[0]
+    detail = _("与问题照片几乎相同（感知哈希相差 %(bits)s 位）") % {"bits": distance}
+    return PhotoFlag(evidence=photo, kind=K.SAME_AS_PROBLEM, other_evidence_id=other_id, detail=detail)
+
+
+def reused_detail(code: str, bits: int) -> str:
+    return _("与案卷 %(code)s 的照片几乎相同（感知哈希相差 %(bits)s 位）") % {"code": code, "bits": bits}
+
+
+def _reused(case: Case, others: QuerySet[Evidence], photo: Evidence) -> PhotoFlag | None:
+    for other_id, distance in near_duplicates(photo.phash, max_phash_bits(), others):
+        holder = cases_holding(other_id, case, Case.objects.all()).first()
+        if holder is None:  # cannot happen for rows of ``others``; be safe rather than name nothing
+            continue
+        detail = reused_detail(holder.code, distance)
+        return PhotoFlag(evidence=photo, kind=K.REUSED, other_evidence_id=other_id, detail=detail)
+    return None
+
+
+def _flags_of(case: Case, photo: Evidence) -> list[PhotoFlag]:
+    found = [_before_open(case, photo), _place(case_location(case), photo)]
+    if photo.phash:  # not yet computed: the worker's photo_hashed signal runs the checks again
+        found.append(_same_as_problem(problem_photos(case), photo))
+        found.append(_reused(case, other_case_photos(case), photo))
+    return [flag for flag in found if flag is not None]
+
+
+def check_photos(event: CaseEvent) -> list[PhotoFlag]:
+    """Check every photo of one ``rectify`` event, store the doubts found, and return all flags of the event.
+
+    Details are written in the site's language whoever triggered the check. Other events have no checks."""
+    if event.action != "rectify":
+        return []
+    case = Case.objects.select_related("site").get(pk=event.case_id)
+    found: list[PhotoFlag] = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for photo in event.photos.order_by("pk"):
+            found.extend(_flags_of(case, photo))
+    for flag in found:
+        flag.case, flag.event = case, event
+    PhotoFlag.objects.bulk_create(found, ignore_conflicts=True)
+    return list(PhotoFlag.objects.filter(event=event))
+
+
+def events_to_recheck(photo: Evidence) -> QuerySet[CaseEvent]:
+    """The rectify events whose checks depend on this photo: those carrying it, and those of the cases whose
+    problem photo it is (a problem photo hashed after the fix was reported)."""
+    as_problem = Case.objects.filter(
+        Q(events__action="open", events__photos__pk=photo.pk) | Q(finding__judgement__evidence__pk=photo.pk)
+    )
+    return (
+        CaseEvent.objects.filter(action="rectify")
+        .filter(Q(photos__pk=photo.pk) | Q(case__in=as_problem.values("pk")))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+# --- what the viewer sees -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlagView:
+    evidence_id: int
+    event_id: int
+    kind: str
+    label: str
+    detail: str
+    other_evidence_id: int | None
+
+
+def _reused_view(flag: PhotoFlag, visible: QuerySet[Case]) -> tuple[str, int | None]:
+    """A reused photo names the other case only to a viewer who may see it; else the bare label."""
+    other = flag.other_evidence
+    if other is not None and other.phash and flag.evidence.phash:
+        holder = cases_holding(other.pk, flag.case, visible).first()
+        if holder is not None:
+            return reused_detail(holder.code, hamming(flag.evidence.phash, other.phash)), other.pk
+    return str(K.REUSED.label), None
+
+
+def flags_for(case: Case, user: User) -> list[FlagView]:
+    """The flags of a case the viewer may see (``case`` must come from ``Case.objects.visible_to(user)``)."""
+    visible = Case.objects.visible_to(user)
+    views = []
+    rows = case.photo_flags.select_related("evidence", "other_evidence", "case")
+    for flag in rows.order_by("event_id", "evidence_id", "kind"):
+        detail, other_id = flag.detail, flag.other_evidence_id
+        if flag.kind == K.REUSED:
+            detail, other_id = _reused_view(flag, visible)
+        label = str(K(flag.kind).label)
+        views.append(FlagView(flag.evidence_id, flag.event_id, flag.kind, label, detail, other_id))
+    return views
+
+
+@dataclass(frozen=True)
+class CheckedPhoto:
+    photo: Evidence
+    event: CaseEvent
+    flags: list[FlagView]
+
+
+def review(case: Case, user: User, events: Iterable[CaseEvent]) -> dict[str, Any]:
+    """What the case page shows the verifier: each rectification photo with its flags, and the number of flags
+    on the latest report of a fix (the one being verified)."""
+    flags = flags_for(case, user)
+    by_photo: dict[tuple[int, int], list[FlagView]] = {}
+    for flag in flags:
+        by_photo.setdefault((flag.event_id, flag.evidence_id), []).append(flag)
+    rectify = [event for event in events if event.action == "rectify"]
+    checked = [
+        CheckedPhoto(photo, event, by_photo.get((event.pk, photo.pk), []))
+        for event in rectify
+        for photo in event.photos.all()
+    ]
+    latest = rectify[-1].pk if rectify else None
+    return {
+        "checked_photos": checked,
+        "latest_flag_count": sum(1 for flag in flags if flag.event_id == latest),
+    }
