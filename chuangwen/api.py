@@ -36,9 +36,11 @@ api = NinjaAPI(
 
 def _register() -> None:
     from chuangwen.cases.api import router as cases_router
+    from chuangwen.dashboards.api import router as dashboards_router
     from chuangwen.evidence.api import router as evidence_router
     from chuangwen.notify.api import router as notify_router
     from chuangwen.org.api import router as org_router
+    from chuangwen.rankings.api import router as rankings_router
     from chuangwen.rounds.api import router as rounds_router
     from chuangwen.sites.api import router as sites_router
     from chuangwen.standards.api import router as standards_router
@@ -50,6 +52,8 @@ def _register() -> None:
     api.add_router("/evidence", evidence_router)
     api.add_router("/cases", cases_router)
     api.add_router("/inbox", notify_router)
+    api.add_router("/dashboards", dashboards_router)
+    api.add_router("/rankings", rankings_router)
 
 
 _register()

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "chuangwen.cases",
     "chuangwen.workdays",
     "chuangwen.notify",
+    "chuangwen.rankings",
+    "chuangwen.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +184,12 @@ NODE_MODULES = BASE_DIR / "node_modules"
 # Front-end libraries come from npm (package-lock.json); nothing third-party is committed.
 STATICFILES_DIRS = [
     ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
+]
+# ECharts' dist folder holds 51 MB of builds: only the one file the pages load is exposed (vendor/echarts/…).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "chuangwen.dashboards.finders.NodeModulesFileFinder",
 ]
 STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
 STORAGES: dict[str, Any] = {

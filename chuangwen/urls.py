@@ -20,6 +20,8 @@ urlpatterns = [
     path("m/", include("chuangwen.inspect.urls")),
     path("cases/", include("chuangwen.cases.urls")),
     path("inbox/", include("chuangwen.notify.urls")),
+    path("rankings/", include("chuangwen.rankings.urls")),
+    path("dashboards/", include("chuangwen.dashboards.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -30,7 +30,9 @@ from chuangwen.cases.models import Case, CaseEvent, CaseState, RoutingRule
 from chuangwen.evidence.models import EvidenceKind
 from chuangwen.evidence.services import PhotoMeta, ingest_photo
 from chuangwen.org.models import Unit, UnitKind
-from chuangwen.rounds.models import Round, RoundKind, RoundSite
+from chuangwen.rankings.compute import LEVELS, Period
+from chuangwen.rankings.services import publish
+from chuangwen.rounds.models import Round, RoundKind, RoundSite, RoundStatus
 from chuangwen.rounds.services import build_teams, create_round, draw_round, publish_round, start_round
 from chuangwen.rounds.visits import accept_visit, submit_visit
 from chuangwen.sites.models import Site
@@ -109,7 +111,16 @@ def build_activity(seed: int, year: int = 2026) -> ActivitySummary:
             open_cases_for_round(round_)
         summary.rounds.append(name)
     _move_cases(rng, summary)
+    _publish_rankings(coordinator)
     return summary
+
+
+def _publish_rankings(coordinator: User) -> None:
+    """The street, community and department rankings of each published round, as the office would publish
+    them (snapshots: later work on the cases shows in the next period)."""
+    for round_ in Round.objects.filter(status=RoundStatus.PUBLISHED).order_by("period_start"):
+        for level in LEVELS:
+            publish(Period.for_round(round_), level, coordinator)
 
 
 def _unannounced() -> dict[str, Any]:

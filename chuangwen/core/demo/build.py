@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from chuangwen.core.demo.activity import ActivitySummary
 
 RESET_MODELS = [
+    "rankings.RankingRow",
+    "rankings.Ranking",
     "notify.Delivery",
     "notify.Notification",
     "notify.Channel",

@@ -9,7 +9,8 @@ from chuangwen.cases.models import Case, CaseEvent, Escalation, Instruction, Rou
 from chuangwen.core.demo import build_demo
 from chuangwen.evidence.models import EvidenceKind
 from chuangwen.notify.models import Notification
-from chuangwen.rounds.models import Finding, FindingStatus
+from chuangwen.rankings.models import Ranking
+from chuangwen.rounds.models import Finding, FindingStatus, Round
 
 
 def test_the_demo_has_cases_in_several_states(db):
@@ -22,6 +23,10 @@ def test_the_demo_has_cases_in_several_states(db):
     assert hotline.filter(state="dispatched", deadline__isnull=False).count() == 4
     assert Case.objects.filter(source="instruction", instructions__isnull=False).count() == 1
     assert Instruction.objects.filter(case__source="finding").count() == 1
+    # each published round has its street, community and department rankings, with ranked streets
+    assert Ranking.objects.count() == 3 * Round.objects.filter(status="published").count() == 6
+    street = Ranking.objects.filter(level="street").order_by("published_at").last()
+    assert street is not None and street.previous is not None and street.rows.filter(rank=1).exists()
     states = set(Case.objects.values_list("state", flat=True))
     assert {
         "dispatched", "accepted", "rectified", "closed", "rework", "suspended", "returned", "cancelled"

@@ -54,7 +54,27 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
     "max_declared_share": 0.3,
     "traffic_light_yellow": 0.8,
     "composite_weights": {"onsite": 0.6, "rectification": 0.3, "survey": 0.1},
+    "rectification_weights": {
+        "disposal_rate": 0.25,
+        "ontime_rate": 0.25,
+        "rework_rate": 0.15,
+        "overdue_rate": 0.2,
+        "extension_rate": 0.05,
+        "recurrence_rate": 0.1,
+    },
+    "penalties": {"falsified_rectification": 5},
+    "selfcheck_gap": 5,
+    "selfcheck_min_pairs": 3,
 }
+# The names a weights parameter may use (the composite's components, the rectification indicators, the
+# penalised events); rankings/config.py reads them from here.
+WEIGHT_NAMES: dict[str, tuple[str, ...]] = {
+    "composite_weights": ("onsite", "rectification", "survey", "volunteer"),
+    "rectification_weights": (
+        "disposal_rate", "ontime_rate", "rework_rate", "overdue_rate", "extension_rate", "recurrence_rate",
+    ),
+    "penalties": ("falsified_rectification",),
+}  # fmt: skip
 PARAMETER_HELP: dict[str, str] = {
     "declared_weight": "申报点位在单位现场得分加权平均中的权重",
     "undeclared_weight": "非申报点位的权重（暗访以非申报点位为主，权重更高）",
@@ -63,7 +83,14 @@ PARAMETER_HELP: dict[str, str] = {
     "shrinkage_k": "小样本收缩强度：得分 = (n·单位均分 + k·全区均分)/(n + k)",
     "max_declared_share": "暗访抽样中申报点位所占比例上限",
     "traffic_light_yellow": "整改时限已用比例达到该值即亮黄灯",
-    "composite_weights": "综合指数权重：现场测评 onsite、整改 rectification、问卷 survey",
+    "composite_weights": "综合指数权重：现场测评 onsite、整改 rectification、问卷 survey、志愿服务 volunteer",
+    "rectification_weights": (
+        "整改得分中各指标的权重：处置率 disposal_rate、按期处置率 ontime_rate、返工率 rework_rate、"
+        "超期率 overdue_rate、延期率 extension_rate、复发率 recurrence_rate"
+    ),
+    "penalties": "扣分：每发生一次所扣综合指数分值，如整改弄虚作假（抽查复核不通过）falsified_rectification",
+    "selfcheck_gap": "自查得分比同期官方测评高出该分值即提示自查偏松",
+    "selfcheck_min_pairs": "比较自查可靠性所需的最少点位对数",
 }
 # name -> (kind, lower bound, lower bound inclusive, upper bound)
 PARAMETER_RULES: dict[str, tuple[str, float, bool, float | None]] = {
@@ -75,6 +102,10 @@ PARAMETER_RULES: dict[str, tuple[str, float, bool, float | None]] = {
     "max_declared_share": ("number", 0, True, 1),
     "traffic_light_yellow": ("number", 0, False, 1),
     "composite_weights": ("weights", 0, True, None),
+    "rectification_weights": ("weights", 0, True, None),
+    "penalties": ("weights", 0, True, None),
+    "selfcheck_gap": ("number", 0, True, None),
+    "selfcheck_min_pairs": ("integer", 1, True, None),
 }
 
 
@@ -400,7 +431,7 @@ def _check_parameter(
         return None
     kind, low, inclusive, high = rule
     if kind == "weights":
-        return _check_weights(value, fail)
+        return _check_weights(value, fail, WEIGHT_NAMES.get(name))
     number = to_decimal(value)
     if number is None or (kind == "integer" and number != number.to_integral_value()):
         fail(_("必须是整数") if kind == "integer" else _("必须是数字"))
@@ -411,12 +442,17 @@ def _check_parameter(
     return int(number) if kind == "integer" else float(number)
 
 
-def _check_weights(value: Any, fail: Callable[[str], None]) -> dict[str, float] | None:
+def _check_weights(
+    value: Any, fail: Callable[[str], None], names: tuple[str, ...] | None = None
+) -> dict[str, float] | None:
     if not isinstance(value, Mapping) or not value:
         fail(_("必须是键值对（映射）"))
         return None
     weights: dict[str, float] = {}
     for key, item in value.items():
+        if names is not None and str(key) not in names:
+            fail(_("未知项“%(key)s”，可用：%(names)s") % {"key": key, "names": "、".join(names)})
+            return None
         number = to_decimal(item)
         if number is None or number < 0:
             fail(_("权重“%(key)s”必须是非负数") % {"key": key})

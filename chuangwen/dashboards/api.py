@@ -1,0 +1,54 @@
+"""API of the dashboards: the leader overview (the payload of /dashboards/data.json) and a unit's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+
+from chuangwen.core.web import user_of
+from chuangwen.dashboards import services
+from chuangwen.org.models import Unit
+
+router = Router(tags=["数据看板"])
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="中文原因")
+    code: str = Field(description="机器可读的原因代码：refused、not_found")
+
+
+@router.get(
+    "/overview",
+    response={200: dict[str, Any], 403: ErrorOut},
+    summary="领导总览：关键指标、近 12 个月趋势、最差点位、主要问题类别（协调员、领导，本单位及下级）",
+)
+def get_overview(request: HttpRequest) -> Any:
+    user = user_of(request)
+    if not services.may_overview(user) or user.unit is None:
+        return JsonResponse(
+            {"detail": _("只有文明办协调员和区领导可以查看数据看板。"), "code": "refused"},
+            status=403,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return services.overview_payload(user, user.unit)
+
+
+@router.get(
+    "/units/{unit_id}",
+    response={200: dict[str, Any], 404: ErrorOut},
+    summary="单位看板：关键指标与月度趋势（本单位及下级单位可见）",
+)
+def get_unit(request: HttpRequest, unit_id: int) -> Any:
+    user = user_of(request)
+    unit = get_object_or_404(Unit.objects.visible_to(user), pk=unit_id)
+    now = timezone.now()
+    return {
+        "unit": {"id": unit.pk, "name": unit.name},
+        "indicators": services.indicators(user, unit, now).as_dict(),
+        "trend": services.trend(user, unit, now),
+    }

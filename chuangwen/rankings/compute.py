@@ -1,0 +1,371 @@
+"""Scores of every unit of a level for a period, from the records (the one place rankings are computed).
+
+**Visits of a period**: accepted visits with a score, of published rounds only (a round's results count once
+it is published), of the official kinds (暗访, 回头看, 互查; a unit's own 自查 never scores it — see
+``selfcheck.py``). A round period takes that round's visits; a month takes the visits finished in the month.
+A street or community is scored on the sites **located** in it (the site's area unit), a department on the
+sites it is **responsible** for.
+
+**Cases of a period**: those of the round's findings, or those opened in the month, routed to a unit and not
+rejected, duplicate or cancelled; they count for the unit they are routed to (and the units above it).
+
+Every number is traceable: a ``UnitScore`` keeps the ids of the visits and cases it was made from, and a
+published ranking stores them (drill-down adds up to the number shown).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from chuangwen.cases.models import Case, CaseEvent, CaseState
+from chuangwen.org.models import Unit, UnitKind
+from chuangwen.rankings import formulas
+from chuangwen.rankings.config import INDICATORS, RankingConfig, ranking_config
+from chuangwen.rounds.models import Round, RoundKind, RoundStatus, Visit, VisitStatus
+from chuangwen.standards.models import SiteType, Standard
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+TZ = ZoneInfo("Asia/Shanghai")
+LEVELS = (UnitKind.STREET, UnitKind.COMMUNITY, UnitKind.DEPARTMENT)
+OFFICIAL_KINDS = (RoundKind.UNANNOUNCED, RoundKind.REVISIT, RoundKind.PEER_CHECK)
+NOT_COUNTED = (CaseState.REJECTED, CaseState.DUPLICATE, CaseState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "round" or "month"
+    start: datetime
+    end: datetime  # exclusive
+    round_id: int | None = None
+    month: date | None = None
+    standard_id: int | None = None
+
+    @classmethod
+    def for_month(cls, day: date) -> Period:
+        first = day.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        start = datetime.combine(first, time(), tzinfo=TZ)
+        return cls("month", start, datetime.combine(following, time(), tzinfo=TZ), month=first)
+
+    @classmethod
+    def for_round(cls, round_: Round) -> Period:
+        start = datetime.combine(round_.period_start, time(), tzinfo=TZ)
+        end = datetime.combine(round_.period_end + timedelta(days=1), time(), tzinfo=TZ)
+        return cls("round", start, end, round_id=round_.pk, standard_id=round_.standard_id)
+
+    @property
+    def key(self) -> str:
+        return f"round:{self.round_id}" if self.kind == "round" else f"month:{self.month:%Y-%m}"
+
+    def previous(self) -> Period | None:
+        """The month before; a round compares with the previous published official round."""
+        if self.kind == "month":
+            assert self.month is not None
+            return Period.for_month(self.month - timedelta(days=1))
+        current = Round.objects.filter(pk=self.round_id or 0).first()
+        if current is None:
+            return None
+        earlier = (
+            Round.objects.filter(
+                status=RoundStatus.PUBLISHED, kind__in=OFFICIAL_KINDS, period_start__lt=current.period_start
+            )
+            .order_by("-period_start", "-pk")
+            .first()
+        )
+        return Period.for_round(earlier) if earlier is not None else None
+
+
+@dataclass
+class UnitScore:
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    level: str
+    visits: int = 0
+    weight_sum: Decimal = Decimal(0)
+    onsite_raw: Decimal | None = None  # weighted mean before shrinkage
+    onsite: Decimal | None = None  # after shrinkage toward the level's mean
+    cases: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # numerators of the indicators
+    indicators: dict[str, Decimal | None] = field(default_factory=dict)
+    rectification: Decimal | None = None
+    penalty_events: dict[str, int] = field(default_factory=dict)
+    penalty: Decimal = Decimal(0)
+    composite: Decimal | None = None
+    rank: int | None = None
+    visit_ids: list[int] = field(default_factory=list)
+    case_ids: list[int] = field(default_factory=list)
+
+
+# --- which unit of the level a record belongs to -----------------------------------------------------------
+
+
+class LevelMap:
+    """unit id → the unit of the level at or above it (a community's street, a grid's community …)."""
+
+    def __init__(self, level: str, root: Unit | None = None) -> None:
+        units = Unit.objects.filter(kind=level, active=True)
+        if root is not None:
+            units = units.filter(path__startswith=root.path)
+        self.units = list(units.order_by("path"))
+        level_ids = {unit.pk for unit in self.units}
+        self.of: dict[int, int] = {}
+        for pk, path in Unit.objects.values_list("pk", "path"):
+            for part in path.strip("/").split("/"):
+                if part and int(part) in level_ids:
+                    self.of[pk] = int(part)
+                    break
+
+    def __call__(self, unit_id: int | None) -> int | None:
+        return self.of.get(unit_id) if unit_id is not None else None
+
+
+# --- the records of a period -------------------------------------------------------------------------------
+
+
+def period_visits(period: Period) -> Any:
+    visits = Visit.objects.filter(
+        status=VisitStatus.ACCEPTED,
+        score__isnull=False,
+        round__status=RoundStatus.PUBLISHED,
+        round__kind__in=OFFICIAL_KINDS,
+    )
+    if period.kind == "round":
+        return visits.filter(round_id=period.round_id or 0)
+    moment = Coalesce(F("finished_at"), F("received_at"))
+    return visits.alias(moment=moment).filter(moment__gte=period.start, moment__lt=period.end)
+
+
+def period_cases(period: Period) -> Any:
+    cases = Case.objects.filter(unit__isnull=False).exclude(state__in=NOT_COUNTED)
+    if period.kind == "round":
+        return cases.filter(finding__round_id=period.round_id or 0)
+    return cases.filter(opened_at__gte=period.start, opened_at__lt=period.end)
+
+
+def _site_type_weights() -> dict[tuple[int, str], Decimal]:
+    return {
+        (standard_id, code): weight
+        for standard_id, code, weight in SiteType.objects.values_list("standard_id", "code", "weight")
+    }
+
+
+def _standard(period: Period) -> Standard | None:
+    if period.standard_id is not None:
+        return Standard.objects.filter(pk=period.standard_id).first()
+    return Standard.objects.filter(is_active=True).order_by("-version").first()
+
+
+# --- the computation: load the records once, evaluate them (again, for a what-if) --------------------------
+
+
+@dataclass
+class VisitRecord:
+    pk: int
+    score: Decimal
+    weight: Decimal
+    target: int  # the unit of the level it counts for
+
+
+def case_counts(rows: Iterable[tuple[Any, ...]], as_of: datetime) -> dict[str, int]:
+    """The numerators of the indicators over (state, closed_at, deadline, rework, extension, recurrence)
+    rows: closed, closed by the deadline, reworked, overdue (closed late, or open and not suspended past
+    the deadline at ``as_of``), extended, recurrences."""
+    counts = dict.fromkeys(INDICATORS, 0)
+    for state, closed_at, deadline, rework_count, extension_count, recurrence_of in rows:
+        closed = state == CaseState.CLOSED and closed_at is not None
+        counts["disposal_rate"] += closed
+        on_time = closed and (deadline is None or closed_at <= deadline)
+        counts["ontime_rate"] += on_time
+        counts["rework_rate"] += rework_count > 0
+        late_open = not closed and state != CaseState.SUSPENDED and deadline is not None and as_of > deadline
+        counts["overdue_rate"] += (closed and not on_time) or late_open
+        counts["extension_rate"] += extension_count > 0
+        counts["recurrence_rate"] += recurrence_of is not None
+    return counts
+
+
+CASE_FIELDS = ("state", "closed_at", "deadline", "rework_count", "extension_count", "recurrence_of_id")
+
+
+@dataclass
+class Scene:
+    """The records of one level for one period, loaded once: the weighted visits, the case rows and the
+    penalised events, each already assigned to the unit of the level it counts for."""
+
+    period: Period
+    level: str
+    config: RankingConfig
+    as_of: datetime
+    units: list[Unit]
+    visits: list[VisitRecord]
+    cases: dict[int, tuple[int, tuple[Any, ...]]]  # case id → (unit of the level, CASE_FIELDS values)
+    penalty_events: dict[int, dict[str, int]]
+
+    @classmethod
+    def load(
+        cls,
+        period: Period,
+        level: str,
+        *,
+        root: Unit | None = None,
+        config: RankingConfig | None = None,
+        as_of: datetime | None = None,
+    ) -> Scene:
+        config = config or ranking_config(_standard(period))
+        as_of = as_of or min(timezone.now(), period.end)
+        level_of = LevelMap(level, root)
+        wanted = {unit.pk for unit in level_of.units}
+        return cls(
+            period, level, config, as_of, level_of.units,
+            _load_visits(period, level, level_of, wanted, config),
+            _load_cases(period, level_of, wanted),
+            _load_penalties(period, level_of, wanted),
+        )  # fmt: skip
+
+    def evaluate(
+        self, visit_scores: dict[int, Decimal] | None = None, closed: Iterable[int] = ()
+    ) -> dict[int, UnitScore]:
+        """Every unit of the level scored and ranked; a what-if may rescore some visits and close some cases
+        on time."""
+        visit_scores, closed = visit_scores or {}, set(closed)
+        out = {
+            u.pk: UnitScore(unit_id=u.pk, unit_code=u.code, unit_name=u.name, level=self.level)
+            for u in self.units
+        }
+        pairs: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
+        for visit in self.visits:
+            pairs[visit.target].append((visit_scores.get(visit.pk, visit.score), visit.weight))
+            out[visit.target].visit_ids.append(visit.pk)
+        self._onsite(out, pairs)
+        grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for pk, (target, row) in self.cases.items():
+            grouped[target].append(self._closed_on_time(row) if pk in closed else row)
+            out[target].case_ids.append(pk)
+        for pk, rows in grouped.items():
+            out[pk].cases = len(rows)
+            out[pk].counts = case_counts(rows, self.as_of)
+            out[pk].indicators = {name: formulas.rate(n, len(rows)) for name, n in out[pk].counts.items()}
+        for pk, score in out.items():
+            self._combine(score, self.penalty_events.get(pk, {}))
+        ranks = formulas.competition_ranks({pk: score.composite for pk, score in out.items()})
+        for pk, rank in ranks.items():
+            out[pk].rank = rank
+        return out
+
+    def _onsite(self, out: dict[int, UnitScore], pairs: dict[int, list[tuple[Decimal, Decimal]]]) -> None:
+        config = self.config
+        prior = formulas.weighted_mean(pair for unit_pairs in pairs.values() for pair in unit_pairs)
+        for pk, unit_pairs in pairs.items():
+            score = out[pk]
+            score.visits = len(unit_pairs)
+            score.weight_sum = sum((weight for _s, weight in unit_pairs), Decimal(0))
+            raw = formulas.weighted_mean(unit_pairs)
+            score.onsite_raw = _rounded(raw)
+            score.onsite = _rounded(
+                formulas.shrink(raw, score.visits, prior, config.shrinkage_k, config.min_sample)
+            )
+
+    def _combine(self, score: UnitScore, events: dict[str, int]) -> None:
+        config = self.config
+        score.indicators = {name: score.indicators.get(name) for name in INDICATORS}
+        score.rectification = _rounded(formulas.rectification_score(score.indicators, config.rectification))
+        score.penalty_events = dict(events)
+        score.penalty = formulas.penalty_points(events, config.penalties)
+        components = {"onsite": score.onsite, "rectification": score.rectification}
+        score.composite = formulas.composite(components, config.composite, score.penalty)
+
+    def _closed_on_time(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        _state, _closed_at, deadline, rework, extension, recurrence = row
+        closed_at = self.as_of if deadline is None or deadline >= self.as_of else deadline
+        return (CaseState.CLOSED, closed_at, deadline, rework, extension, recurrence)
+
+
+def _load_visits(
+    period: Period, level: str, level_of: LevelMap, wanted: set[int], config: RankingConfig
+) -> list[VisitRecord]:
+    weights = _site_type_weights()
+    owner = "site__responsible_unit_id" if level == UnitKind.DEPARTMENT else "site__area_unit_id"
+    rows = period_visits(period).values_list(
+        "pk", "score", "site__site_type", "site__declared", "round__kind", "round__standard_id", owner
+    )
+    visits = []
+    for pk, score, site_type, declared, kind, standard_id, unit_id in rows.iterator(chunk_size=5000):
+        target = level_of(unit_id)
+        if target is None or target not in wanted:
+            continue
+        type_weight = weights.get((standard_id, site_type), Decimal(1))
+        weight = formulas.visit_weight(type_weight, declared, kind == RoundKind.REVISIT, config)
+        visits.append(VisitRecord(pk, Decimal(score), weight, target))
+    return visits
+
+
+def _load_cases(
+    period: Period, level_of: LevelMap, wanted: set[int]
+) -> dict[int, tuple[int, tuple[Any, ...]]]:
+    cases: dict[int, tuple[int, tuple[Any, ...]]] = {}
+    for pk, unit_id, *rest in period_cases(period).values_list("pk", "unit_id", *CASE_FIELDS).iterator(10000):
+        target = level_of(unit_id)
+        if target is not None and target in wanted:
+            cases[pk] = (target, tuple(rest))
+    return cases
+
+
+def _load_penalties(period: Period, level_of: LevelMap, wanted: set[int]) -> dict[int, dict[str, int]]:
+    """A falsified fix: a closed case that a random second check (抽查复核) found not fixed."""
+    events: dict[int, dict[str, int]] = defaultdict(dict)
+    falsified = CaseEvent.objects.filter(action="reverify_fail", at__gte=period.start, at__lt=period.end)
+    for unit_id in falsified.values_list("case__unit_id", flat=True):
+        target = level_of(unit_id)
+        if target is not None and target in wanted:
+            events[target]["falsified_rectification"] = events[target].get("falsified_rectification", 0) + 1
+    return dict(events)
+
+
+def compute(
+    period: Period,
+    level: str,
+    *,
+    root: Unit | None = None,
+    config: RankingConfig | None = None,
+    as_of: datetime | None = None,
+) -> list[UnitScore]:
+    """Every active unit of ``level`` (under ``root``), scored and ranked for ``period``, best first."""
+    scores = Scene.load(period, level, root=root, config=config, as_of=as_of).evaluate()
+    return sorted(scores.values(), key=lambda s: (s.rank is None, s.rank or 0, s.unit_code))
+
+
+def _rounded(value: Decimal | None) -> Decimal | None:
+    return formulas.q_score(value) if value is not None else None
+
+
+def compute_all(
+    period: Period, *, root: Unit | None = None, as_of: datetime | None = None
+) -> dict[str, list[UnitScore]]:
+    """Every level at once (what a ranking recompute does)."""
+    config = ranking_config(_standard(period))
+    return {level: compute(period, level, root=root, config=config, as_of=as_of) for level in LEVELS}
+
+
+__all__ = [
+    "LEVELS",
+    "Period",
+    "Scene",
+    "UnitScore",
+    "case_counts",
+    "compute",
+    "compute_all",
+    "period_cases",
+    "period_visits",
+]

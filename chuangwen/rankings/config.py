@@ -1,0 +1,93 @@
+"""The ranking configuration, read from the standard version's scoring ``parameters`` (design.md: "The
+composite index, its weights and its penalties live in the standard version, not in code"). The keys, their
+defaults, help texts and checks are those of ``standards.services.validation`` (``DEFAULT_PARAMETERS``,
+``PARAMETER_RULES``, ``WEIGHT_NAMES``), where a coordinator's edit is validated when a version is saved or
+imported; a coordinator changes them by deriving a new version of the standard.
+
+``ranking_config(standard)`` turns them into Decimals; a wrong value raises ``ValueError`` naming the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+
+from chuangwen.standards.services.validation import WEIGHT_NAMES, Place, clean_parameters
+
+if TYPE_CHECKING:
+    from chuangwen.standards.models import Standard
+
+# Components of the composite index, the rectification indicators and the penalised events, in display order.
+COMPONENTS = WEIGHT_NAMES["composite_weights"]
+INDICATORS = WEIGHT_NAMES["rectification_weights"]
+PENALTIES = WEIGHT_NAMES["penalties"]
+# Indicators where a higher rate is worse: they enter the rectification score as (1 − rate).
+NEGATIVE = frozenset({"rework_rate", "overdue_rate", "extension_rate", "recurrence_rate"})
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    declared_weight: Decimal  # factor of a visit to a site the district declared
+    undeclared_weight: Decimal  # … to a site it did not declare
+    revisit_weight: Decimal  # factor of a visit of a revisit round (回头看)
+    min_sample: int  # units with fewer visits are shrunk toward the level's mean
+    shrinkage_k: Decimal  # strength of that shrinkage: (n·mean + k·level mean) / (n + k)
+    composite: dict[str, Decimal]
+    rectification: dict[str, Decimal]
+    penalties: dict[str, Decimal]
+    selfcheck_gap: Decimal
+    selfcheck_min_pairs: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON values, as stored with a ranking snapshot."""
+        return {
+            "declared_weight": str(self.declared_weight),
+            "undeclared_weight": str(self.undeclared_weight),
+            "revisit_weight": str(self.revisit_weight),
+            "min_sample": self.min_sample,
+            "shrinkage_k": str(self.shrinkage_k),
+            "composite": {k: str(v) for k, v in self.composite.items()},
+            "rectification": {k: str(v) for k, v in self.rectification.items()},
+            "penalties": {k: str(v) for k, v in self.penalties.items()},
+            "selfcheck_gap": str(self.selfcheck_gap),
+            "selfcheck_min_pairs": self.selfcheck_min_pairs,
+        }
+
+
+def _d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def _weights(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Decimal]:
+    """Every known name with its weight; a name the version does not list weighs 0."""
+    return {name: _d(values.get(name, 0)) for name in names}
+
+
+def from_parameters(parameters: dict[str, Any] | None) -> RankingConfig:
+    """The configuration of a standard version's parameters, over the defaults."""
+    problems: list[Any] = []
+    values = clean_parameters(parameters, Place("parameters"), problems)
+    if problems:
+        raise ValueError("；".join(str(problem) for problem in problems))
+    config = RankingConfig(
+        declared_weight=_d(values["declared_weight"]),
+        undeclared_weight=_d(values["undeclared_weight"]),
+        revisit_weight=_d(values["revisit_weight"]),
+        min_sample=int(values["min_sample"]),
+        shrinkage_k=_d(values["shrinkage_k"]),
+        composite=_weights(values["composite_weights"], COMPONENTS),
+        rectification=_weights(values["rectification_weights"], INDICATORS),
+        penalties=_weights(values["penalties"], PENALTIES),
+        selfcheck_gap=_d(values["selfcheck_gap"]),
+        selfcheck_min_pairs=int(values["selfcheck_min_pairs"]),
+    )
+    if not any(config.composite.values()):
+        raise ValueError(_("综合指数的权重不能全部为 0"))
+    return config
+
+
+def ranking_config(standard: Standard | None) -> RankingConfig:
+    return from_parameters(standard.parameters if standard is not None else None)

@@ -1,0 +1,267 @@
+"""Drill-down of one row of a published ranking: the visits and cases behind every number, with arithmetic.
+
+Everything starts from the snapshot: the row's stored ``visit_ids`` and ``case_ids`` and the configuration the
+ranking was computed with (``Ranking.config``), so the on-site part always adds up to the stored
+``onsite_raw``: Σ weight·score / Σ weight over the listed visits. The case list shows, for each case, which
+indicator numerators it belongs to; it is evaluated from the case records at the ranking's ``as_of``, and when
+a case has changed since publication the stored numerators are shown beside the recount (``counts_match``).
+
+Scoping: the ranking table is public inside the system, a unit's internals are not. ``may_see_unit`` lets
+through the unit's own people and everyone whose unit lies above it (coordinators, leaders of the district);
+everyone else gets 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+
+from chuangwen.cases.models import Case
+from chuangwen.evidence.models import Evidence
+from chuangwen.org.models import Unit
+from chuangwen.rankings import formulas
+from chuangwen.rankings.compute import case_counts
+from chuangwen.rankings.config import INDICATORS, NEGATIVE, RankingConfig, from_parameters
+from chuangwen.rankings.models import Ranking, RankingRow
+from chuangwen.rounds.models import RoundKind, Visit
+from chuangwen.standards.models import SiteType
+
+if TYPE_CHECKING:
+    from chuangwen.accounts.models import User
+
+# Chinese names of the indicators, components and penalties (the method page and tables use them).
+INDICATOR_NAMES = {
+    "disposal_rate": _("处置率"),
+    "ontime_rate": _("按期处置率"),
+    "rework_rate": _("返工率"),
+    "overdue_rate": _("超期率"),
+    "extension_rate": _("延期率"),
+    "recurrence_rate": _("复发率"),
+}
+COMPONENT_NAMES = {
+    "onsite": _("实地测评"),
+    "rectification": _("问题整改"),
+    "survey": _("问卷调查"),
+    "volunteer": _("志愿服务"),
+}
+PENALTY_NAMES = {"falsified_rectification": _("整改弄虚作假（抽查复核不通过）")}
+
+
+def may_see_unit(user: User, unit: Unit) -> bool:
+    """The unit's own people and those whose unit lies above it."""
+    mine = user.unit if user.is_authenticated and user.unit_id is not None else None
+    return mine is not None and unit.path.startswith(mine.path)
+
+
+def visible_unit(user: User, unit_id: int) -> Unit:
+    unit = Unit.objects.filter(pk=unit_id).first()
+    if unit is None or not may_see_unit(user, unit):
+        raise Http404
+    return unit
+
+
+def ranking_config_of(ranking: Ranking) -> RankingConfig:
+    """The configuration stored with the snapshot (``RankingConfig.as_dict``), not today's; a key the snapshot
+    lacks takes the default."""
+    stored = ranking.config or {}
+    defaults = from_parameters(None)
+    values: dict[str, Any] = {}
+    for item in fields(RankingConfig):
+        default = getattr(defaults, item.name)
+        value = stored.get(item.name)
+        if value is None:
+            values[item.name] = default
+        elif isinstance(default, dict):
+            values[item.name] = {name: Decimal(str(value.get(name, 0))) for name in default}
+        elif isinstance(default, int):
+            values[item.name] = int(value)
+        else:
+            values[item.name] = Decimal(str(value))
+    return RankingConfig(**values)
+
+
+@dataclass
+class VisitLine:
+    visit: Visit
+    site_type_weight: Decimal
+    declared: bool
+    revisit: bool
+    weight: Decimal
+    score: Decimal
+    product: Decimal  # weight × score
+    photos: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class CaseLine:
+    case: Case
+    members: dict[str, bool]  # indicator → counted in its numerator
+    photos: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Drilldown:
+    ranking: Ranking
+    row: RankingRow
+    config: RankingConfig
+    visits: list[VisitLine]
+    weight_sum: Decimal
+    product_sum: Decimal
+    onsite_raw: Decimal | None  # Σ weight·score / Σ weight, rounded as on the ranking
+    prior: Decimal | None  # the level's weighted mean the row was shrunk toward
+    onsite: Decimal | None
+    cases: list[CaseLine]
+    counts: dict[str, int]  # recounted from the listed cases
+    stored_counts: dict[str, int]
+    indicators: list[dict[str, Any]]
+    components: list[dict[str, Any]]
+    penalties: list[dict[str, Any]]
+
+    @property
+    def counts_match(self) -> bool:
+        return all(self.counts.get(k, 0) == self.stored_counts.get(k, 0) for k in INDICATORS)
+
+    @property
+    def adds_up(self) -> bool:
+        return self.onsite_raw == self.row.onsite_raw
+
+
+def visible_row(user: User, ranking_id: int, unit_id: int) -> tuple[Ranking, RankingRow]:
+    """The row of a published ranking whose internals ``user`` may open (404 otherwise)."""
+    ranking = get_object_or_404(Ranking, pk=ranking_id)
+    row = get_object_or_404(RankingRow.objects.select_related("unit"), ranking=ranking, unit_id=unit_id)
+    if not may_see_unit(user, row.unit):
+        raise Http404
+    return ranking, row
+
+
+def _visit_lines(visit_ids: list[int], config: RankingConfig) -> list[VisitLine]:
+    weights = {(s, c): w for s, c, w in SiteType.objects.values_list("standard_id", "code", "weight")}
+    visits = Visit.objects.filter(pk__in=visit_ids).select_related("site", "round", "inspector")
+    lines = []
+    for visit in visits:
+        type_weight = weights.get((visit.round.standard_id, visit.site.site_type), Decimal(1))
+        revisit = visit.round.kind == RoundKind.REVISIT
+        weight = formulas.visit_weight(type_weight, visit.site.declared, revisit, config)
+        score = Decimal(visit.score or 0)
+        lines.append(
+            VisitLine(visit, type_weight, visit.site.declared, revisit, weight, score, weight * score)
+        )
+    lines.sort(key=lambda line: (line.visit.finished_at or line.visit.received_at, line.visit.pk))
+    return lines
+
+
+def visit_pairs(visit_ids: list[int], config: RankingConfig) -> list[tuple[Decimal, Decimal]]:
+    return [(line.score, line.weight) for line in _visit_lines(visit_ids, config)]
+
+
+def case_members(case: Case, as_of: datetime) -> dict[str, bool]:
+    """Which numerators one case counts in (the same rule as the ranking, one case at a time)."""
+    row = (
+        case.state,
+        case.closed_at,
+        case.deadline,
+        case.rework_count,
+        case.extension_count,
+        case.recurrence_of_id,
+    )
+    return {name: bool(n) for name, n in case_counts([row], as_of).items()}
+
+
+def _photos(
+    visit_ids: list[int], case_ids: list[int]
+) -> tuple[dict[int, list[Evidence]], dict[int, list[Evidence]]]:
+    by_visit: dict[int, list[Evidence]] = {}
+    for photo in Evidence.objects.filter(visit_id__in=visit_ids).order_by("received_at"):
+        assert photo.visit_id is not None
+        by_visit.setdefault(photo.visit_id, []).append(photo)
+    by_case: dict[int, list[Evidence]] = {}
+    problem = Evidence.objects.filter(judgement__finding__case__in=case_ids).values_list(
+        "judgement__finding__case", "pk"
+    )
+    fixes = Evidence.objects.filter(case_events__case__in=case_ids).values_list("case_events__case", "pk")
+    pairs = [*problem, *fixes]
+    photos = Evidence.objects.in_bulk({pk for _case, pk in pairs})
+    for case_id, pk in pairs:
+        if photos[pk] not in by_case.setdefault(case_id, []):
+            by_case[case_id].append(photos[pk])
+    return by_visit, by_case
+
+
+def drilldown(ranking: Ranking, row: RankingRow) -> Drilldown:
+    config = ranking_config_of(ranking)
+    lines = _visit_lines(list(row.visit_ids), config)
+    weight_sum = sum((line.weight for line in lines), Decimal(0))
+    product_sum = sum((line.product for line in lines), Decimal(0))
+    raw = formulas.weighted_mean((line.score, line.weight) for line in lines)
+    all_ids = [pk for ids in ranking.rows.values_list("visit_ids", flat=True) for pk in ids]
+    prior = formulas.weighted_mean(visit_pairs(all_ids, config))
+    cases = list(
+        Case.objects.filter(pk__in=row.case_ids)
+        .select_related("site", "check_item", "finding")
+        .order_by("pk")
+    )
+    by_visit, by_case = _photos(list(row.visit_ids), list(row.case_ids))
+    for line in lines:
+        line.photos = by_visit.get(line.visit.pk, [])
+    case_lines = [
+        CaseLine(case, case_members(case, ranking.as_of), by_case.get(case.pk, [])) for case in cases
+    ]
+    counts = {name: sum(line.members[name] for line in case_lines) for name in INDICATORS}
+    stored = {name: int(row.counts.get(name, 0)) for name in INDICATORS}
+    indicators = []
+    for name in INDICATORS:
+        value = row.indicators.get(name)
+        indicators.append(
+            {
+                "name": name,
+                "label": INDICATOR_NAMES[name],
+                "count": stored[name],
+                "recount": counts[name],
+                "cases": row.cases,
+                "value": Decimal(value) if value is not None else None,
+                "negative": name in NEGATIVE,
+                "weight": config.rectification.get(name, Decimal(0)),
+            }
+        )
+    components = [
+        {
+            "name": name,
+            "label": COMPONENT_NAMES[name],
+            "weight": config.composite.get(name, Decimal(0)),
+            "value": {"onsite": row.onsite, "rectification": row.rectification}.get(name),
+        }
+        for name in config.composite
+    ]
+    penalties = [
+        {
+            "name": name,
+            "label": PENALTY_NAMES.get(name, name),
+            "events": int(row.penalty_events.get(name, 0)),
+            "points": points,
+        }
+        for name, points in config.penalties.items()
+    ]
+    return Drilldown(
+        ranking=ranking,
+        row=row,
+        config=config,
+        visits=lines,
+        weight_sum=weight_sum,
+        product_sum=product_sum,
+        onsite_raw=formulas.q_score(raw) if raw is not None else None,
+        prior=formulas.q_score(prior) if prior is not None else None,
+        onsite=row.onsite,
+        cases=case_lines,
+        counts=counts,
+        stored_counts=stored,
+        indicators=indicators,
+        components=components,
+        penalties=penalties,
+    )

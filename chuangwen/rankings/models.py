@@ -1,0 +1,119 @@
+"""Published rankings: snapshots that never change once published (corrections show in the next period)."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PeriodKind(models.TextChoices):
+    ROUND = "round", _("测评批次")
+    MONTH = "month", _("月度")
+
+
+class LevelKind(models.TextChoices):
+    STREET = "street", _("街道")
+    COMMUNITY = "community", _("社区")
+    DEPARTMENT = "department", _("部门")
+
+
+class Ranking(models.Model):
+    """One published ranking of one level for one period, with the configuration it was computed with."""
+
+    period_kind = models.CharField(_("周期类型"), max_length=8, choices=PeriodKind.choices)
+    period_key = models.CharField(_("周期"), max_length=20, help_text=_("round:<id> 或 month:YYYY-MM"))
+    round = models.ForeignKey(
+        "rounds.Round",
+        verbose_name=_("测评批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    month = models.DateField(_("月份"), null=True, blank=True)
+    level = models.CharField(_("排名对象"), max_length=16, choices=LevelKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    standard = models.ForeignKey(
+        "standards.Standard",
+        verbose_name=_("测评标准版本"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    config = models.JSONField(_("计算参数"), default=dict)
+    as_of = models.DateTimeField(_("数据截至"))
+    published_at = models.DateTimeField(_("发布时间"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), on_delete=models.PROTECT, related_name="+"
+    )
+    previous = models.ForeignKey(
+        "self", verbose_name=_("上期排名"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("排名")
+        verbose_name_plural = _("排名")
+        ordering = ["-published_at", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["period_key", "level"], name="ranking_once_per_period_and_level")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("a published ranking never changes")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("a published ranking never changes")
+
+
+class RankingRow(models.Model):
+    """One unit's line of a published ranking, with the ids of the records behind its numbers."""
+
+    ranking = models.ForeignKey(
+        Ranking, verbose_name=_("排名"), on_delete=models.PROTECT, related_name="rows"
+    )
+    unit = models.ForeignKey("org.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    unit_name = models.CharField(_("单位名称（发布时）"), max_length=200)
+    rank = models.PositiveIntegerField(_("名次"), null=True, blank=True)
+    rank_change = models.IntegerField(_("名次变化（正数为上升）"), null=True, blank=True)
+    composite = models.DecimalField(_("综合指数"), max_digits=7, decimal_places=2, null=True, blank=True)
+    composite_change = models.DecimalField(
+        _("综合指数变化"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    onsite = models.DecimalField(_("实地测评得分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    onsite_raw = models.DecimalField(
+        _("实地测评原始均分"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    visits = models.PositiveIntegerField(_("测评点位次数"), default=0)
+    weight_sum = models.DecimalField(_("权重合计"), max_digits=12, decimal_places=4, default=0)
+    rectification = models.DecimalField(_("整改得分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    cases = models.PositiveIntegerField(_("案卷数"), default=0)
+    indicators = models.JSONField(_("整改指标"), default=dict)
+    counts = models.JSONField(_("整改指标分子"), default=dict)
+    penalty = models.DecimalField(_("扣分"), max_digits=7, decimal_places=2, default=0)
+    penalty_events = models.JSONField(_("扣分事项"), default=dict)
+    visit_ids = models.JSONField(_("计入的测评记录"), default=list)
+    case_ids = models.JSONField(_("计入的案卷"), default=list)
+
+    class Meta:
+        verbose_name = _("排名行")
+        verbose_name_plural = _("排名行")
+        ordering = ["ranking", "rank", "unit_name"]
+
+    def __str__(self) -> str:
+        return f"{self.ranking_id} {self.unit_name} {self.rank}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("a published ranking never changes")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("a published ranking never changes")

@@ -1,0 +1,102 @@
+"""Publishing a ranking: compute it once, store it as a snapshot with the previous period's comparison."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chuangwen.accounts.models import Role
+from chuangwen.audit.services import record
+from chuangwen.rankings.compute import Period, _standard, compute
+from chuangwen.rankings.config import ranking_config
+from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
+from chuangwen.rounds.models import Round
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from chuangwen.accounts.models import User
+
+
+def period_title(period: Period) -> str:
+    if period.kind == "month":
+        assert period.month is not None
+        return _("%(year)d年%(month)d月") % {"year": period.month.year, "month": period.month.month}
+    assert period.round_id is not None
+    round_ = Round.objects.get(pk=period.round_id)
+    return round_.name
+
+
+def published(period: Period, level: str) -> Ranking | None:
+    return Ranking.objects.filter(period_key=period.key, level=level).first()
+
+
+def publish(period: Period, level: str, actor: User, request: HttpRequest | None = None) -> Ranking:
+    """Compute and store the ranking of ``level`` for ``period`` (once: a second publication is refused)."""
+    if actor.role != Role.COORDINATOR and not actor.is_superuser:
+        raise PermissionError(_("只有文明办协调员可以发布排名"))
+    if published(period, level) is not None:
+        raise ValidationError({"period": [_("该周期的排名已发布，发布后不再更改；更正请在下一期体现")]})
+    standard = _standard(period)
+    config = ranking_config(standard)
+    now = timezone.now()
+    as_of = min(now, period.end)
+    scores = compute(period, level, config=config, as_of=as_of)
+    before = period.previous()
+    previous = published(before, level) if before is not None else None
+    old = {row.unit_id: row for row in previous.rows.all()} if previous is not None else {}
+    try:
+        with transaction.atomic():
+            ranking = Ranking.objects.create(
+                period_kind=period.kind, period_key=period.key, round_id=period.round_id, month=period.month,
+                level=level, title=f"{period_title(period)} {LevelKind(level).label}{_('排名')}",
+                standard=standard, config=config.as_dict(), as_of=as_of, published_at=now,
+                published_by=actor, previous=previous,
+            )  # fmt: skip
+            RankingRow.objects.bulk_create(
+                RankingRow(
+                    ranking=ranking,
+                    unit_id=s.unit_id,
+                    unit_name=s.unit_name,
+                    rank=s.rank,
+                    rank_change=_rank_change(old.get(s.unit_id), s.rank),
+                    composite=s.composite,
+                    composite_change=_change(old.get(s.unit_id), s.composite),
+                    onsite=s.onsite,
+                    onsite_raw=s.onsite_raw,
+                    visits=s.visits,
+                    weight_sum=s.weight_sum,
+                    rectification=s.rectification,
+                    cases=s.cases,
+                    indicators={k: (str(v) if v is not None else None) for k, v in s.indicators.items()},
+                    counts=s.counts,
+                    penalty=s.penalty,
+                    penalty_events=s.penalty_events,
+                    visit_ids=s.visit_ids,
+                    case_ids=s.case_ids,
+                )
+                for s in scores
+            )
+            record(request, "ranking.publish", obj=ranking, actor=actor, detail={"rows": len(scores)})
+    except IntegrityError:
+        raise ValidationError(
+            {"period": [_("该周期的排名已发布，发布后不再更改；更正请在下一期体现")]}
+        ) from None
+    return ranking
+
+
+def _rank_change(old: RankingRow | None, rank: int | None) -> int | None:
+    if old is None or old.rank is None or rank is None:
+        return None
+    return old.rank - rank  # positive: moved up
+
+
+def _change(old: RankingRow | None, value: Decimal | None) -> Decimal | None:
+    if old is None or old.composite is None or value is None:
+        return None
+    return value - old.composite

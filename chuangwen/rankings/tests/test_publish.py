@@ -1,0 +1,67 @@
+"""Publishing: a snapshot that never changes, compared with the previous period; published once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from chuangwen.audit.models import AuditEntry
+from chuangwen.cases.models import Case
+from chuangwen.cases.tests.case_fixtures import make_case
+from chuangwen.rankings.compute import Period
+from chuangwen.rankings.models import Ranking
+from chuangwen.rankings.services import publish
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_publishes_once_compares_and_never_changes(org, users):
+    this_month = Period.for_month(timezone.localdate())
+    last_month = this_month.previous()
+    assert last_month is not None
+    early = last_month.start + timedelta(days=1)
+    # last month: west closed its case on time (100), east let one run out (30)
+    make_case("closed", org["west"], opened_at=early, deadline=early + timedelta(days=2), closed_at=early)
+    make_case("accepted", org["east"], opened_at=early, deadline=early + timedelta(days=2))
+    before = publish(last_month, "street", users["coordinator"])
+    assert [(r.unit_name, r.rank, r.composite) for r in before.rows.all()] == [
+        ("西湖街道", 1, D("100.00")),
+        ("东城街道", 2, D("30.00")),
+    ]
+    # this month the order turns
+    now = timezone.now()
+    make_case("closed", org["east"], deadline=now + timedelta(days=1), closed_at=now)
+    make_case("accepted", org["west"], deadline=now - timedelta(hours=1))
+    ranking = publish(this_month, "street", users["coordinator"])
+    rows = {r.unit_name: r for r in ranking.rows.all()}
+    assert ranking.previous == before and ranking.title.endswith("街道排名")
+    assert (rows["东城街道"].rank, rows["东城街道"].rank_change, rows["东城街道"].composite_change) == (
+        1,
+        1,
+        D("70.00"),
+    )
+    assert (rows["西湖街道"].rank, rows["西湖街道"].rank_change) == (2, -1)
+    assert AuditEntry.objects.filter(action="ranking.publish").count() == 2
+
+    # the snapshot stands whatever happens to the records afterwards
+    Case.objects.filter(unit=org["west"]).update(state="closed", closed_at=now)
+    ranking.refresh_from_db()
+    assert rows["西湖街道"].composite == ranking.rows.get(unit=org["west"]).composite
+    row = ranking.rows.get(unit=org["west"])
+    row.composite = D(99)
+    with pytest.raises(PermissionError):
+        row.save()
+    with pytest.raises(PermissionError):
+        ranking.delete()
+    with pytest.raises(ValidationError, match="已发布"):
+        publish(this_month, "street", users["coordinator"])
+    assert Ranking.objects.count() == 2
+
+
+def test_it_lets_only_coordinators_publish(org, users):
+    with pytest.raises(PermissionError):
+        publish(Period.for_month(timezone.localdate()), "street", users["leader"])
