@@ -22,6 +22,7 @@ MOMENTS = st.datetimes(
 )
 
 
+@pytest.mark.django_db  # the calendar reads the local holiday table
 @settings(max_examples=300, deadline=None)
 @given(start=MOMENTS, days=st.integers(min_value=0, max_value=12), now=MOMENTS)
 def test_it_turns_yellow_exactly_where_the_calendar_rule_does(start, days, now):
@@ -34,6 +35,7 @@ def test_it_turns_yellow_exactly_where_the_calendar_rule_does(start, days, now):
         assert (light == "yellow") == (now >= warn)
 
 
+@pytest.mark.django_db
 def test_it_puts_the_warning_at_eighty_percent_of_working_time():
     # opened Friday 13 Feb 10:00, 5 working days: 14 (make-up Sat), 24, 25, 26, 27 → deadline end of 27 Feb
     start = datetime(2026, 2, 13, 10, 0, tzinfo=SHANGHAI)
