@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "chuangwen.notify",
     "chuangwen.rankings",
     "chuangwen.dashboards",
+    "chuangwen.reports",
+    "chuangwen.open311",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +296,18 @@ CASES_RECURRENCE_DAYS = int(os.environ.get("CASES_RECURRENCE_DAYS", "90"))
 CASES_LEADER_AFTER_WORKDAYS = int(os.environ.get("CASES_LEADER_AFTER_WORKDAYS", "3"))
 # A 12345 hotline order without a 办理时限 is due this many working days after it was taken.
 CASES_HOTLINE_DEFAULT_DAYS = int(os.environ.get("CASES_HOTLINE_DEFAULT_DAYS", "5"))
+
+# --- Citizen reports (随手拍, docs/reports.md) -----------------------------------------------------------
+# At most N reports per sender address in the window (seconds), and per phone number.
+REPORTS_ADDRESS_LIMIT = int(os.environ.get("REPORTS_ADDRESS_LIMIT", "5"))
+REPORTS_ADDRESS_WINDOW_SECONDS = int(os.environ.get("REPORTS_ADDRESS_WINDOW_SECONDS", "600"))
+REPORTS_PHONE_LIMIT = int(os.environ.get("REPORTS_PHONE_LIMIT", "10"))
+REPORTS_PHONE_WINDOW_SECONDS = int(os.environ.get("REPORTS_PHONE_WINDOW_SECONDS", "86400"))
+# After this many reports from one address within the address window, the page asks for an image captcha.
+REPORTS_CAPTCHA_AFTER = int(os.environ.get("REPORTS_CAPTCHA_AFTER", "2"))
+REPORTS_NEARBY_M = float(os.environ.get("REPORTS_NEARBY_M", "100"))
+REPORTS_REOPEN_DAYS = int(os.environ.get("REPORTS_REOPEN_DAYS", "7"))
+REPORTS_MAX_PHOTOS = int(os.environ.get("REPORTS_MAX_PHOTOS", "6"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     LEADER = "leader", _("区领导")
     ADMIN = "admin", _("系统管理员")
     VOLUNTEER = "volunteer", _("志愿者")
+    CITIZEN = "citizen", _("市民（随手拍）")
 
 
 class UserQuerySet(models.QuerySet["User"]):

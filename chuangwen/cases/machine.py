@@ -69,6 +69,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "resume": gettext_lazy("恢复整改"),
     "cancel": gettext_lazy("撤销"),
     "reopen": gettext_lazy("重新打开"),
+    "reporter_reopen": gettext_lazy("市民申请重新办理"),
 }
 
 NEED_LABELS: dict[str, Promise] = {
@@ -272,6 +273,13 @@ TABLE: dict[tuple[str, str], Transition] = {
     ),
     (S.CLOSED, "reopen"): _t(
         S.REWORK, COORD, {REASON}, effects=("count_rework", "unclose", "clear_reverify", "rework_deadline")
+    ),
+    # the citizen who reported it says it is not fixed (within REPORTS_REOPEN_DAYS; reports.services checks)
+    (S.CLOSED, "reporter_reopen"): _t(
+        S.REWORK,
+        {Role.CITIZEN.value},
+        {REASON},
+        effects=("count_rework", "unclose", "clear_reverify", "rework_deadline"),
     ),
     # more time: the unit asks, its head (or the coordinator) decides
     **{

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from chuangwen.cases import casemap
 from chuangwen.core.web import user_of
-from chuangwen.dashboards import services
+from chuangwen.dashboards import exports, services
 from chuangwen.org.models import Unit
 from chuangwen.rankings.models import LevelKind, Ranking
 from chuangwen.sites.models import Site
@@ -69,6 +69,12 @@ def overview(request: HttpRequest) -> HttpResponse:
     if request.GET.get("screen") == "1":
         return screen(request)
     return render(request, "dashboards/overview.html", overview_context(request, unit))
+
+
+@login_required
+def overview_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
+    """A table of the overview (worst sites, sub-units, categories, hot spots) as CSV or xlsx."""
+    return exports.export_table(request, require_overview(request), table, fmt)
 
 
 @login_required

@@ -55,6 +55,10 @@ class Evidence(models.Model):
         _("展示图（带水印）"), upload_to="evidence/display/", blank=True, max_length=200
     )
     thumb_file = models.FileField(_("缩略图"), upload_to="evidence/thumb/", blank=True, max_length=200)
+    # Faces and number plates blurred, no metadata; made on first public request (chuangwen.evidence.privacy).
+    public_file = models.FileField(
+        _("公开图（人脸、车牌已模糊）"), upload_to="evidence/public/", blank=True, max_length=200
+    )
     phash = models.CharField(_("感知哈希"), max_length=16, blank=True, db_index=True)
     derivatives_done = models.BooleanField(_("派生图已生成"), default=False)
     captured_at = models.DateTimeField(_("拍摄时间（手机）"), null=True, blank=True)

@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 # Who may open the re-encoded original (full size); everyone who sees a photo may see its display copy.
 ORIGINAL_ROLES = {Role.COORDINATOR, Role.INSPECTOR, Role.VERIFIER}
 CACHE_CONTROL = "private, max-age=3600"
+# Short: a photo that stops being public (a report withdrawn) should leave shared caches soon.
+PUBLIC_CACHE_CONTROL = "public, max-age=600"
 
 
 def _visible(request: HttpRequest, pk: int) -> Evidence:
@@ -67,6 +69,20 @@ def display(request: HttpRequest, pk: int) -> FileResponse:
 @login_required
 def thumb(request: HttpRequest, pk: int) -> FileResponse:
     return _file_response(_derived(request, pk, "thumb_file"), f"evidence-{pk}-thumb.jpg")
+
+
+@require_GET
+def public(request: HttpRequest, pk: int) -> FileResponse:
+    """The blurred, metadata-free copy, without sign-in, of a photo that a publishing app declares public
+    (chuangwen.evidence.privacy.PUBLIC_CHECKS); 404 for every other photo, as if it did not exist."""
+    from chuangwen.evidence.privacy import ensure_public_file, is_public
+
+    evidence = Evidence.objects.filter(pk=pk).first()
+    if evidence is None or not is_public(evidence):
+        raise Http404
+    response = _file_response(ensure_public_file(evidence), f"{pk}.jpg")
+    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    return response
 
 
 @require_GET

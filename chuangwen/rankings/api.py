@@ -17,10 +17,11 @@ from ninja import Field, Router, Schema
 
 from chuangwen.core.web import user_of
 from chuangwen.rankings import selfcheck, services, whatif
-from chuangwen.rankings.compute import UnitScore, compute
+from chuangwen.rankings.compute import compute
 from chuangwen.rankings.config import INDICATORS
 from chuangwen.rankings.drilldown import drilldown, visible_row, visible_unit
-from chuangwen.rankings.models import Ranking, RankingRow
+from chuangwen.rankings.models import Ranking
+from chuangwen.rankings.services import row_out
 from chuangwen.rankings.views import is_coordinator, may_oversee, parse_level, parse_period
 
 router = Router(tags=["排名"])
@@ -174,28 +175,6 @@ def ranking_out(ranking: Ranking) -> dict[str, Any]:
         "as_of": ranking.as_of,
         "published_at": ranking.published_at,
         "previous_id": ranking.previous_id,
-    }
-
-
-def row_out(row: RankingRow | UnitScore) -> dict[str, Any]:
-    indicators = row.indicators or {}
-    return {
-        "unit_id": row.unit_id,
-        "unit_name": row.unit_name,
-        "rank": row.rank,
-        "rank_change": getattr(row, "rank_change", None),
-        "composite": row.composite,
-        "composite_change": getattr(row, "composite_change", None),
-        "onsite": row.onsite,
-        "onsite_raw": row.onsite_raw,
-        "visits": row.visits,
-        "weight_sum": row.weight_sum,
-        "rectification": row.rectification,
-        "cases": row.cases,
-        "indicators": {k: (Decimal(v) if v is not None else None) for k, v in indicators.items()},
-        "counts": dict(row.counts or {}),
-        "penalty": row.penalty,
-        "penalty_events": dict(row.penalty_events or {}),
     }
 
 

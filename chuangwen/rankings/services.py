@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import Role
 from chuangwen.audit.services import record
-from chuangwen.rankings.compute import Period, _standard, compute
+from chuangwen.rankings.compute import Period, UnitScore, _standard, compute
 from chuangwen.rankings.config import ranking_config
 from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
 from chuangwen.rounds.models import Round
@@ -100,3 +100,26 @@ def _change(old: RankingRow | None, value: Decimal | None) -> Decimal | None:
     if old is None or old.composite is None or value is None:
         return None
     return value - old.composite
+
+
+def row_out(row: RankingRow | UnitScore) -> dict[str, Any]:
+    """One line of a ranking (stored, or a live preview) as plain values, for the API and the pages."""
+    indicators = row.indicators or {}
+    return {
+        "unit_id": row.unit_id,
+        "unit_name": row.unit_name,
+        "rank": row.rank,
+        "rank_change": getattr(row, "rank_change", None),
+        "composite": row.composite,
+        "composite_change": getattr(row, "composite_change", None),
+        "onsite": row.onsite,
+        "onsite_raw": row.onsite_raw,
+        "visits": row.visits,
+        "weight_sum": row.weight_sum,
+        "rectification": row.rectification,
+        "cases": row.cases,
+        "indicators": {k: (Decimal(v) if v is not None else None) for k, v in indicators.items()},
+        "counts": dict(row.counts or {}),
+        "penalty": row.penalty,
+        "penalty_events": dict(row.penalty_events or {}),
+    }

@@ -28,6 +28,7 @@ from chuangwen.rankings.config import INDICATORS
 from chuangwen.rankings.drilldown import INDICATOR_NAMES, Drilldown, drilldown, visible_row, visible_unit
 from chuangwen.rankings.method import method
 from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
+from chuangwen.rankings.services import row_out
 from chuangwen.rounds.models import Round, RoundStatus
 
 # --- who may do what ---------------------------------------------------------------------------------------
@@ -113,32 +114,19 @@ def signed(value: Any) -> str:
 
 
 def row_view(row: RankingRow | UnitScore) -> dict[str, Any]:
-    """One line of a ranking (a stored row or a live preview) as the templates show it."""
-    indicators = row.indicators or {}
-    return {
-        "unit_id": row.unit_id,
-        "unit_name": row.unit_name,
-        "rank": row.rank,
-        "rank_change": getattr(row, "rank_change", None),
-        "composite": row.composite,
-        "composite_change": getattr(row, "composite_change", None),
-        "onsite": row.onsite,
-        "onsite_raw": row.onsite_raw,
-        "visits": row.visits,
-        "weight_sum": row.weight_sum,
-        "rectification": row.rectification,
-        "cases": row.cases,
-        "indicators": [
-            {
-                "name": name,
-                "label": INDICATOR_NAMES[name],
-                "value": percent(indicators.get(name)),
-                "count": (row.counts or {}).get(name, 0),
-            }
-            for name in INDICATORS
-        ],
-        "penalty": row.penalty,
-    }
+    """One line of a ranking (a stored row or a live preview) as the templates show it: the API's fields,
+    with the indicators as labelled percentages."""
+    values = row_out(row)
+    values["indicators"] = [
+        {
+            "name": name,
+            "label": INDICATOR_NAMES[name],
+            "value": percent(values["indicators"].get(name)),
+            "count": values["counts"].get(name, 0),
+        }
+        for name in INDICATORS
+    ]
+    return values
 
 
 RANKING_COLUMNS = [

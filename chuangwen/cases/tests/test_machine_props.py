@@ -166,7 +166,9 @@ def test_it_keeps_one_consistent_table():
     assert set(machine.ACTIONS) == {action for _state, action in machine.TABLE}
     for (state, _action), transition in machine.TABLE.items():
         assert state in CaseState.values and transition.to_state in CaseState.values
-        assert transition.roles and transition.roles <= {"coordinator", "verifier", "handler", "unit_head"}
+        # "citizen": only the portal's system user, for reporter_reopen (docs/reports.md)
+        roles = {"coordinator", "verifier", "handler", "unit_head", "citizen"}
+        assert transition.roles and transition.roles <= roles
         assert set(transition.guards) <= set(machine.GUARDS)
         assert set(transition.effects) <= set(machine.EFFECTS)
         assert transition.requires <= set(machine.NEED_LABELS)
@@ -175,6 +177,7 @@ def test_it_keeps_one_consistent_table():
         assert not [key for key in machine.TABLE if key[0] == state]
     assert sorted(key[1] for key in machine.TABLE if key[0] == "closed") == [
         "reopen",
+        "reporter_reopen",
         "reverify_fail",
         "reverify_pass",
     ]

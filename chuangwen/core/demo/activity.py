@@ -111,6 +111,9 @@ def build_activity(seed: int, year: int = 2026) -> ActivitySummary:
             open_cases_for_round(round_)
         summary.rounds.append(name)
     _move_cases(rng, summary)
+    from chuangwen.core.demo.citizen import build_citizen_reports
+
+    build_citizen_reports(seed)  # 随手拍 in every state (summary.cases counts the other sources)
     _publish_rankings(coordinator)
     return summary
 

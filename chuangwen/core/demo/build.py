@@ -37,6 +37,8 @@ RESET_MODELS = [
     "notify.Delivery",
     "notify.Notification",
     "notify.Channel",
+    "reports.ReportSupporter",
+    "reports.CitizenReport",
     "cases.PhotoFlag",
     "cases.Escalation",
     "cases.Instruction",

@@ -83,3 +83,32 @@ def test_it_shows_the_latest_published_street_ranking(world: dict[str, Any], use
     assert 'id="latest-ranking"' in html and ranking.title in html and f"/rankings/{ranking.pk}/" in html
     for row in ranking.rows.all():
         assert row.unit_name in html
+
+
+def test_it_exports_the_overview_tables(world: dict[str, Any], users: dict[str, Any]) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from chuangwen.audit.models import AuditEntry
+
+    client = client_for(users["leader"])
+    page = client.get("/dashboards/").content.decode()
+    assert "/dashboards/export/worst.xlsx" in page
+    worst = client.get("/dashboards/export/worst.csv")
+    rows = list(csv.reader(io.StringIO(worst.content.decode("utf-8-sig"))))
+    shown = client.get("/dashboards/data.json").json()
+    assert rows[0][:3] == ["点位编码", "点位", "最近得分"]
+    assert [r[0] for r in rows[1:]] == [s["code"] for s in shown["worst_sites"]] != []
+    book = load_workbook(io.BytesIO(client.get("/dashboards/export/children.xlsx").content))
+    sheet = book.active
+    assert sheet is not None and sheet.title == "下级单位"
+    names = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {"西湖街道", "东城街道"} <= names
+    for table in ("categories", "hotspots"):
+        assert client.get(f"/dashboards/export/{table}.xlsx").status_code == 200
+    assert client.get("/dashboards/export/nothing.xlsx").status_code == 404
+    assert client.get("/dashboards/export/worst.pdf").status_code == 404
+    assert AuditEntry.objects.filter(action="dashboard.export").count() == 4
+    assert client_for(users["west_handler"]).get("/dashboards/export/worst.xlsx").status_code == 403

@@ -1,0 +1,83 @@
+"""A locally drawn image captcha (Pillow): random characters, noise lines; the answer's keyed hash lives in
+the session and is good for one try."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import secrets
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+SESSION_KEY = "reports_captcha"
+ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I, 2/Z, 5/S, 8/B)
+WIDTH, HEIGHT = 160, 56
+
+
+def _digest(answer: str, salt: str) -> str:
+    key = str(settings.SECRET_KEY).encode()
+    return hmac.new(key, f"captcha:{salt}:{answer.upper()}".encode(), hashlib.sha256).hexdigest()
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for path in (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    ):
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
+def draw(text: str) -> bytes:
+    """A PNG of ``text``: each character shifted and rotated, with noise lines and dots."""
+    rng = secrets.SystemRandom()
+    image = Image.new("RGB", (WIDTH, HEIGHT), (245, 247, 250))
+    font = _font(34)
+    step = (WIDTH - 20) // max(1, len(text))
+    for index, char in enumerate(text):
+        glyph = Image.new("RGBA", (48, 52), (0, 0, 0, 0))
+        colour = (rng.randint(10, 90), rng.randint(30, 90), rng.randint(90, 160), 255)
+        ImageDraw.Draw(glyph).text((8, 4), char, font=font, fill=colour)
+        glyph = glyph.rotate(rng.uniform(-28, 28), resample=Image.Resampling.BICUBIC, expand=False)
+        image.paste(glyph, (10 + index * step + rng.randint(-3, 3), rng.randint(-2, 6)), glyph)
+    pen = ImageDraw.Draw(image)
+    for _line in range(6):
+        points = [(rng.randint(0, WIDTH), rng.randint(0, HEIGHT)) for _ in range(2)]
+        pen.line(points, fill=(rng.randint(60, 180), rng.randint(60, 180), rng.randint(60, 180)), width=2)
+    for _dot in range(160):
+        pen.point((rng.randint(0, WIDTH - 1), rng.randint(0, HEIGHT - 1)), fill=(120, 120, 120))
+    image = image.filter(ImageFilter.SMOOTH)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def new_challenge(session: SessionBase, length: int | None = None) -> str:
+    """Draw a new captcha, keep its answer's hash in the session; returns the image as a data: URL."""
+    rng = secrets.SystemRandom()
+    text = "".join(rng.choice(ALPHABET) for _ in range(length or rng.choice((4, 5))))
+    salt = secrets.token_hex(8)
+    session[SESSION_KEY] = {"salt": salt, "hash": _digest(text, salt)}
+    return "data:image/png;base64," + base64.b64encode(draw(text)).decode()
+
+
+def verify(session: SessionBase, answer: str) -> bool:
+    """One try: the stored challenge is gone after this call, right or wrong."""
+    stored = session.pop(SESSION_KEY, None)
+    if not isinstance(stored, dict) or not answer:
+        return False
+    expected = str(stored.get("hash", ""))
+    return hmac.compare_digest(expected, _digest(answer.strip(), str(stored.get("salt", ""))))
+
+
+def answer_for_tests(session: SessionBase, text: str) -> None:
+    """Tests only: put a challenge with a known answer into the session."""
+    salt = secrets.token_hex(8)
+    session[SESSION_KEY] = {"salt": salt, "hash": _digest(text, salt)}

@@ -1,0 +1,498 @@
+"""Citizen reports (随手拍): submitting, rating and reopening (``public.py``: what the public sees;
+``guard.py``: "me too" and the duplicate guard; ``triage.py``: the coordinator's triage).
+
+The contract the web pages and the Open311 app (``chuangwen/open311``) call:
+
+- ``submit_report(...) -> CitizenReport``: validated (``ValidationError`` keyed by field, in Chinese),
+  idempotent by ``client_id``, photos stored durably first, then the case (source citizen, state new) and the
+  report in one transaction; rate limits (``RateLimited``) per sender address (web only) and phone number;
+- ``public.public_status(report) -> PublicStatus``: what the public may know of the report's case;
+- ``CitizenReport.objects.visible_to(user)`` and ``find_by_code(code)`` (public lookup).
+
+The case changes state only through ``cases.services.apply``; a citizen's reopening is the machine's
+``reporter_reopen`` taken by the portal's system user (``portal_user``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chuangwen.accounts.models import Role, User
+from chuangwen.audit.services import record
+from chuangwen.cases import services as case_services
+from chuangwen.cases.models import CaseEvent, CaseSource, CaseState
+from chuangwen.evidence.errors import EvidenceError
+from chuangwen.evidence.models import Evidence, EvidenceKind
+from chuangwen.evidence.services import PhotoMeta, ingest_photo
+from chuangwen.org.coords import gcj02_to_wgs84
+from chuangwen.org.geo import LocationError, locate_area_unit
+from chuangwen.org.models import Unit
+from chuangwen.reports.masking import mask_phone, may_see_phone, phone_for
+from chuangwen.reports.models import CitizenReport, ReportCategory, ReportSource
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+    from django.http import HttpRequest
+
+    from chuangwen.standards.models import CheckItem
+
+__all__ = [
+    "RateLimited",
+    "find_by_code",
+    "mask_phone",
+    "may_see_phone",
+    "phone_for",
+    "submit_report",
+]
+
+PORTAL_USERNAME = "citizen-portal"
+CODE_PREFIX = "SP"
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+CODE_LENGTH = 8
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+DESCRIPTION_MIN, DESCRIPTION_MAX = 5, 1000
+# A site this close to the reported point lends the report its routing (check item rules, responsible unit).
+SITE_RADIUS_M = 200.0
+EARTH_M_PER_DEG = 6_371_008.8 * math.pi / 180
+
+
+class RateLimited(Exception):
+    """Too many reports from one address or phone number; ``message`` says which and when to try again."""
+
+    def __init__(self, message: str, field: str, retry_at: datetime) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field  # "address" (the sender's network address) or "phone"
+        self.retry_at = retry_at
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, math.ceil((self.retry_at - timezone.now()).total_seconds()))
+
+
+# --- small helpers ------------------------------------------------------------------------------------------
+
+
+def keyed_hash(kind: str, value: str) -> str:
+    """A keyed SHA-256 of an address or phone number: comparable, but not reversible without the key."""
+    key = str(settings.SECRET_KEY).encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def address_hash(ip: str | None) -> str:
+    return keyed_hash("ip", ip) if ip else ""
+
+
+def normalise_phone(phone: str) -> str:
+    phone = re.sub(r"[\s-]", "", phone or "")
+    return phone[3:] if phone.startswith("+86") else phone
+
+
+def new_tracking_code() -> str:
+    return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def find_by_code(code: str) -> CitizenReport | None:
+    """The public lookup: a report by its tracking code (case and spaces forgiven), or None."""
+    code = re.sub(r"\s", "", code or "").upper()
+    if not code:
+        return None
+    return CitizenReport.objects.select_related("case", "category").filter(tracking_code=code).first()
+
+
+def root_unit() -> Unit:
+    unit = Unit.objects.filter(parent__isnull=True).order_by("depth", "pk").first()
+    if unit is None:
+        raise ValidationError({"lat": [_("尚未建立单位，暂不能受理随手拍")]})
+    return unit
+
+
+def portal_user() -> User:
+    """The citizen portal's system user (role citizen, at the root unit, no password that works), made on
+    first use. It uploads the citizens' photos, opens their cases and takes ``reporter_reopen``."""
+    user = User.objects.filter(username=PORTAL_USERNAME).select_related("unit").first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return User.objects.create(
+                username=PORTAL_USERNAME,
+                role=Role.CITIZEN,
+                unit=root_unit(),
+                full_name=_("随手拍市民"),
+                password=make_password(None),
+                is_active=True,
+            )
+    except IntegrityError:
+        return User.objects.get(username=PORTAL_USERNAME)
+
+
+def active_categories() -> list[ReportCategory]:
+    return list(ReportCategory.objects.filter(active=True).order_by("sort_order", "code"))
+
+
+def current_check_item(code: str) -> CheckItem | None:
+    """The check item of that code in the active standard (else the newest version that has it)."""
+    from chuangwen.standards.models import CheckItem
+
+    if not code:
+        return None
+    items = CheckItem.objects.filter(code=code).select_related("site_type__standard")
+    return items.order_by("-site_type__standard__is_active", "-site_type__standard__version", "-pk").first()
+
+
+# --- submitting ---------------------------------------------------------------------------------------------
+
+
+def _number(value: Any, field: str, low: float, high: float, errors: dict[str, list[str]]) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        errors.setdefault(field, []).append(_("请提供位置（经纬度须为数字）"))
+        return 0.0
+    if not math.isfinite(number) or not low <= number <= high:
+        word = _("纬度") if field == "lat" else _("经度")
+        errors.setdefault(field, []).append(
+            _("%(word)s须在 %(low)s 到 %(high)s 之间") % {"word": word, "low": int(low), "high": int(high)}
+        )
+    return number
+
+
+def _validate(
+    category: Any,
+    description: str,
+    lat: Any,
+    lng: Any,
+    photos: Sequence[Any],
+    phone: str,
+    address: str,
+) -> tuple[float, float, str]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(category, ReportCategory) or not category.active:
+        errors["category"] = [_("请选择问题类别")]
+    text = (description or "").strip()
+    if len(text) < DESCRIPTION_MIN:
+        errors["description"] = [_("请描述问题，至少 %(n)d 个字") % {"n": DESCRIPTION_MIN}]
+    elif len(text) > DESCRIPTION_MAX:
+        errors["description"] = [_("问题描述不能超过 %(n)d 个字") % {"n": DESCRIPTION_MAX}]
+    lat_f = _number(lat, "lat", -90, 90, errors)
+    lng_f = _number(lng, "lng", -180, 180, errors)
+    phone = normalise_phone(phone)
+    if phone and not PHONE_RE.match(phone):
+        errors["phone"] = [_("手机号格式不正确，应为 11 位手机号码")]
+    if len(address or "") > 200:
+        errors["address"] = [_("地址不能超过 200 个字")]
+    limit = int(getattr(settings, "REPORTS_MAX_PHOTOS", 6))
+    if len(photos) > limit:
+        errors["photos"] = [_("最多上传 %(n)d 张照片") % {"n": limit}]
+    if errors:
+        raise ValidationError(errors)
+    return lat_f, lng_f, phone
+
+
+def check_rate_limits(ip: str | None, phone: str, now: datetime | None = None) -> None:
+    """Refuse (RateLimited) when the address or the phone number has sent its share in the window."""
+    now = now or timezone.now()
+    checks = []
+    if ip:
+        checks.append(
+            (
+                "address",
+                Q(address_hash=address_hash(ip)),
+                int(settings.REPORTS_ADDRESS_LIMIT),
+                int(settings.REPORTS_ADDRESS_WINDOW_SECONDS),
+            )
+        )
+    if phone:
+        checks.append(
+            (
+                "phone",
+                Q(phone=phone),
+                int(settings.REPORTS_PHONE_LIMIT),
+                int(settings.REPORTS_PHONE_WINDOW_SECONDS),
+            )
+        )
+    for field, match, limit, window in checks:
+        since = now - timedelta(seconds=window)
+        times = list(
+            CitizenReport.objects.filter(match, created_at__gt=since)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[:limit]
+        )
+        if len(times) >= limit:
+            retry_at = times[-1] + timedelta(seconds=window)
+            when = timezone.localtime(retry_at).strftime("%H:%M" if window <= 86400 else "%m-%d %H:%M")
+            if field == "address":
+                message = _(
+                    "提交过于频繁：同一网络 %(window)s内最多提交 %(n)d 件随手拍，请于 %(when)s 后再试"
+                ) % {"window": _window_words(window), "n": limit, "when": when}
+            else:
+                message = _(
+                    "提交过于频繁：同一手机号 %(window)s内最多提交 %(n)d 件随手拍，请于 %(when)s 后再试"
+                ) % {"window": _window_words(window), "n": limit, "when": when}
+            raise RateLimited(message, field, retry_at)
+
+
+def _window_words(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return _("24 小时") if days == 1 else _("%(n)d 天") % {"n": days}
+    if seconds % 3600 == 0:
+        return _("%(n)d 小时") % {"n": seconds // 3600}
+    return _("%(n)d 分钟") % {"n": max(1, seconds // 60)}
+
+
+def recent_from_address(ip: str | None, now: datetime | None = None) -> int:
+    """How many reports the address sent within the address window (the captcha threshold counts these)."""
+    if not ip:
+        return 0
+    since = (now or timezone.now()) - timedelta(seconds=int(settings.REPORTS_ADDRESS_WINDOW_SECONDS))
+    return CitizenReport.objects.filter(address_hash=address_hash(ip), created_at__gt=since).count()
+
+
+def captcha_required(ip: str | None) -> bool:
+    return recent_from_address(ip) >= int(settings.REPORTS_CAPTCHA_AFTER)
+
+
+def _locate(lng: float, lat: float) -> Unit:
+    try:
+        match = locate_area_unit(lng, lat)
+    except LocationError as exc:
+        raise ValidationError({"lat": [str(exc)]}) from exc
+    return Unit.objects.get(pk=match.unit_id)
+
+
+def _store_photos(photos: Sequence[Any], client_id: uuid.UUID, lat: float, lng: float) -> list[Evidence]:
+    """Each photo through the evidence pipeline (checks, re-encoding, durable storage) before any row of the
+    report exists. Their client ids derive from the report's, so a resend stores nothing twice."""
+    user = portal_user()
+    stored = []
+    for index, upload in enumerate(photos):
+        meta = PhotoMeta(
+            client_id=uuid.uuid5(client_id, f"photo-{index}"),
+            kind=EvidenceKind.RECTIFICATION,  # no round needed; marked a problem photo below
+            lat=lat,
+            lng=lng,
+        )
+        try:
+            evidence, _created = ingest_photo(upload, meta, user)
+        except EvidenceError as exc:
+            prefix = _("第 %(n)d 张照片：") % {"n": index + 1} if len(photos) > 1 else ""
+            raise ValidationError({"photos": [prefix + exc.message]}) from exc
+        stored.append(evidence)
+    return stored
+
+
+def submit_report(
+    *,
+    category: ReportCategory,
+    description: str,
+    lat: float,
+    lng: float,
+    client_id: uuid.UUID,
+    photos: Sequence[UploadedFile] | Iterable[Any] = (),
+    phone: str = "",
+    address: str = "",
+    gcj02: bool = False,
+    source: str = "web",
+    integration: Any = None,
+    ip: str | None = None,
+    request: HttpRequest | None = None,
+) -> CitizenReport:
+    """A citizen's report: validated, rate-limited, idempotent by ``client_id``; the case waits in ``new``.
+
+    Raises ValidationError (keyed by category, description, lat, lng, phone, address, photos, client_id),
+    RateLimited (per address for web reports, per phone number always)."""
+    if not isinstance(client_id, uuid.UUID):
+        try:
+            client_id = uuid.UUID(str(client_id))
+        except ValueError as exc:
+            raise ValidationError({"client_id": [_("客户端编号格式不正确")]}) from exc
+    existing = CitizenReport.objects.filter(client_id=client_id).select_related("case", "category").first()
+    if existing is not None:
+        return existing  # a resend: the same report, nothing new
+    photo_list = list(photos)
+    lat_f, lng_f, phone = _validate(category, description, lat, lng, photo_list, phone, address)
+    if gcj02:
+        lng_f, lat_f = gcj02_to_wgs84(lng_f, lat_f)
+    area = _locate(lng_f, lat_f)
+    check_rate_limits(ip if source == ReportSource.WEB else None, phone)
+    evidence = _store_photos(photo_list, client_id, lat_f, lng_f)
+    text = description.strip()
+    integration_name = str(getattr(integration, "name", integration) or "")
+    try:
+        with transaction.atomic():
+            return _create(
+                category, text, lat_f, lng_f, client_id, evidence, phone, (address or "").strip(),
+                source, integration_name, address_hash(ip), area, request,
+            )  # fmt: skip
+    except IntegrityError:
+        raced = CitizenReport.objects.filter(client_id=client_id).select_related("case", "category").first()
+        if raced is None:
+            raise
+        return raced
+
+
+def _create(
+    category: ReportCategory,
+    text: str,
+    lat: float,
+    lng: float,
+    client_id: uuid.UUID,
+    evidence: list[Evidence],
+    phone: str,
+    address: str,
+    source: str,
+    integration: str,
+    ip_hash: str,
+    area: Unit,
+    request: HttpRequest | None,
+) -> CitizenReport:
+    user = portal_user()
+    item = current_check_item(category.check_item_code)
+    case = case_services.create_case(
+        source=CaseSource.CITIZEN,
+        state=CaseState.NEW,
+        title=f"{category.name}：{text}"[:60],
+        description=text,
+        check_item=item,
+        area_unit=area,
+        address=address,
+        lat=lat,
+        lng=lng,
+        created_by=user,
+    )
+    for _attempt in range(10):
+        code = new_tracking_code()
+        if not CitizenReport.objects.filter(tracking_code=code).exists():
+            break
+    report = CitizenReport.objects.create(
+        tracking_code=code,
+        case=case,
+        category=category,
+        description=text,
+        lat=lat,
+        lng=lng,
+        address=address,
+        phone=phone,
+        client_id=client_id,
+        source=source,
+        integration=integration,
+        address_hash=ip_hash,
+    )
+    if evidence:
+        Evidence.objects.filter(pk__in=[e.pk for e in evidence]).update(kind=EvidenceKind.PROBLEM)
+    data = {"source": CaseSource.CITIZEN.value, "tracking_code": report.tracking_code, "channel": source}
+    event = CaseEvent.objects.create(
+        case=case, action="open", from_state="", to_state=case.state, actor=user, data=data
+    )
+    if evidence:
+        event.photos.set(evidence)
+    record(request, "case.open", obj=case, actor=user, detail={**data, "photos": len(evidence)})
+    return report
+
+
+# --- rating and reopening -------------------------------------------------------------------------------
+
+
+def rate_report(
+    report: CitizenReport, rating: Any, comment: str = "", request: HttpRequest | None = None
+) -> CitizenReport:
+    """The citizen's 1–5 rating of a closed report, once."""
+    try:
+        value = int(rating)
+    except (TypeError, ValueError):
+        value = 0
+    errors: dict[str, list[str]] = {}
+    if not 1 <= value <= 5:
+        errors["rating"] = [_("请选择 1 到 5 星的评价")]
+    if len(comment or "") > 500:
+        errors["rating_comment"] = [_("评价意见不能超过 500 个字")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        current = CitizenReport.objects.select_for_update().select_related("case").get(pk=report.pk)
+        if current.case.state != CaseState.CLOSED:
+            raise ValidationError({"rating": [_("问题办结后才能评价")]})
+        if current.rating is not None and current.rated_at is not None and _rated_this_closure(current):
+            raise ValidationError({"rating": [_("您已评价过本次办理结果")]})
+        now = timezone.now()
+        CitizenReport.objects.filter(pk=current.pk).update(
+            rating=value, rating_comment=(comment or "").strip(), rated_at=now
+        )
+        record(
+            request,
+            "report.rate",
+            obj=current.case,
+            actor=portal_user(),
+            detail={"tracking_code": current.tracking_code, "rating": value},
+        )
+    report.refresh_from_db()
+    return report
+
+
+def _rated_this_closure(report: CitizenReport) -> bool:
+    closed_at = report.case.closed_at
+    return closed_at is None or report.rated_at is None or report.rated_at >= closed_at
+
+
+def can_rate(report: CitizenReport) -> bool:
+    return report.case.state == CaseState.CLOSED and not (
+        report.rating is not None and _rated_this_closure(report)
+    )
+
+
+def reopen_deadline(report: CitizenReport) -> datetime | None:
+    closed_at = report.case.closed_at
+    if report.case.state != CaseState.CLOSED or closed_at is None:
+        return None
+    return closed_at + timedelta(days=int(settings.REPORTS_REOPEN_DAYS))
+
+
+def can_reopen(report: CitizenReport, now: datetime | None = None) -> bool:
+    until = reopen_deadline(report)
+    return until is not None and (now or timezone.now()) <= until
+
+
+def reopen_report(report: CitizenReport, reason: str, request: HttpRequest | None = None) -> CitizenReport:
+    """The citizen says the problem is not fixed: within REPORTS_REOPEN_DAYS of the closure the case goes back
+    to rework (``reporter_reopen``, counted against the unit)."""
+    report = CitizenReport.objects.select_related("case").get(pk=report.pk)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("请说明问题为什么没有解决")]})
+    if len(reason) > 500:
+        raise ValidationError({"reason": [_("理由不能超过 500 个字")]})
+    if report.case.state != CaseState.CLOSED:
+        raise ValidationError({"reason": [_("只有已办结的问题可以申请重新办理")]})
+    if not can_reopen(report):
+        raise ValidationError(
+            {"reason": [_("已超过办结后 %(n)d 天，不能再申请重新办理") % {"n": settings.REPORTS_REOPEN_DAYS}]}
+        )
+    with transaction.atomic():
+        case_services.apply(
+            report.case,
+            "reporter_reopen",
+            portal_user(),
+            reason=reason.strip(),
+            data={"tracking_code": report.tracking_code},
+            request=request,
+        )
+        CitizenReport.objects.filter(pk=report.pk).update(reopened_at=timezone.now())
+    report.refresh_from_db()
+    return report

@@ -1,0 +1,153 @@
+"""The coordinator's triage of citizen reports at /reports/triage/: accept (route like any case), reject
+with a reason the reporter sees, mark as duplicate (supporters move to the kept report). Leaders read only.
+
+Everything starts from ``CitizenReport.objects.visible_to``; the actions are the machine's, via
+``cases.services.apply``. Phone numbers: in full for coordinators, masked for everyone else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from chuangwen.accounts.models import Role
+from chuangwen.cases.board import may_oversee
+from chuangwen.cases.exceptions import Conflict, TransitionRefused
+from chuangwen.cases.models import CaseState
+from chuangwen.core.web import user_of
+from chuangwen.evidence.models import Evidence
+from chuangwen.org.models import Unit
+from chuangwen.reports import guard, public, triage
+from chuangwen.reports.masking import phone_for
+from chuangwen.reports.models import CitizenReport
+from chuangwen.sites.forms import unit_choices
+
+LIST_LIMIT = 200
+TABS = {"new": (CaseState.NEW,), "all": ()}
+
+
+def _require_overseer(request: HttpRequest) -> bool:
+    user = user_of(request)
+    if not may_oversee(user):
+        raise PermissionDenied(_("只有文明办协调员和区领导可以查看此页面。"))
+    return user.role == Role.COORDINATOR
+
+
+@require_GET
+@login_required
+def triage_list(request: HttpRequest) -> HttpResponse:
+    can_act = _require_overseer(request)
+    user = user_of(request)
+    tab = request.GET.get("tab", "new")
+    if tab not in TABS:
+        tab = "new"
+    reports = CitizenReport.objects.visible_to(user).select_related("case", "category", "case__unit")
+    if TABS[tab]:
+        reports = reports.filter(case__state__in=TABS[tab]).order_by("created_at", "id")
+    total = reports.count()
+    rows = [
+        {
+            "report": report,
+            "phone": phone_for(user, report.phone),
+            "status": public.public_status(report),
+        }
+        for report in reports[:LIST_LIMIT]
+    ]
+    context = {"rows": rows, "total": total, "limit": LIST_LIMIT, "tab": tab, "can_act": can_act}
+    return render(request, "reports/triage_list.html", context)
+
+
+def _visible_report(request: HttpRequest, pk: int) -> CitizenReport:
+    report = (
+        CitizenReport.objects.visible_to(user_of(request))
+        .select_related("case", "category", "case__unit", "case__area_unit")
+        .filter(pk=pk)
+        .first()
+    )
+    if report is None:
+        raise Http404(_("随手拍不存在"))
+    return report
+
+
+def _photos(report: CitizenReport) -> list[Evidence]:
+    return list(
+        Evidence.objects.filter(case_events__case=report.case, case_events__action="open").order_by("pk")
+    )
+
+
+@require_GET
+@login_required
+def triage_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    can_act = _require_overseer(request)
+    user = user_of(request)
+    report = _visible_report(request, pk)
+    visible_codes = set(CitizenReport.objects.visible_to(user).values_list("tracking_code", flat=True))
+    duplicates = [
+        item
+        for item in guard.nearby(report.category, report.lat, report.lng)
+        if item.tracking_code != report.tracking_code
+        and (not item.tracking_code or item.tracking_code in visible_codes)
+    ]
+    suggestion = triage.suggest_route(report) if report.case.state == CaseState.NEW else None
+    usable = set(Unit.objects.visible_to(user).filter(active=True).values_list("pk", flat=True))
+    context: dict[str, Any] = {
+        "report": report,
+        "case": report.case,
+        "phone": phone_for(user, report.phone),
+        "status": public.public_status(report),
+        "photos": _photos(report),
+        "duplicates": [item for item in duplicates if item.tracking_code],
+        "nearby_cases": [item for item in duplicates if not item.tracking_code],
+        "suggestion": suggestion,
+        "suggestion_usable": suggestion is not None and suggestion.unit.pk in usable,
+        "unit_options": unit_choices(Unit.objects.visible_to(user).filter(active=True)),
+        "can_act": can_act and report.case.state == CaseState.NEW,
+        "site": triage.nearest_site(report)[0],
+    }
+    return render(request, "reports/triage_detail.html", context)
+
+
+@require_POST
+@login_required
+def triage_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if not _require_overseer(request):
+        raise PermissionDenied(_("只有文明办协调员可以分拣随手拍。"))
+    user = user_of(request)
+    report = _visible_report(request, pk)
+    post = request.POST
+    try:
+        if action == "accept":
+            unit = Unit.objects.visible_to(user).filter(pk=_int(post.get("unit")), active=True).first()
+            if unit is None:
+                raise ValidationError({"unit": [_("请选择责任单位")]})
+            triage.accept_report(report, user, unit, explanation=post.get("explanation", ""), request=request)
+            messages.success(request, _("已派往%(unit)s") % {"unit": unit.name})
+        elif action == "reject":
+            triage.reject_report(report, user, post.get("reason", ""), request=request)
+            messages.success(request, _("已不予受理，市民可在查询页看到理由"))
+        elif action == "duplicate":
+            triage.mark_duplicate(
+                report, user, post.get("duplicate_of", ""), post.get("reason", ""), request=request
+            )
+            messages.success(request, _("已标记为重复，附议人数已并入保留的随手拍"))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except (TransitionRefused, Conflict) as exc:
+        messages.error(request, str(exc))
+    return redirect("report_triage:detail", pk=report.pk)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return 0
