@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from chuangwen.cases import services
 from chuangwen.cases.models import CaseState
@@ -75,7 +76,17 @@ def rectify(page: Any, reason: str, photo: str) -> None:
     page.wait_for_selector(".cw-page-head h1:has-text('已整改待核查')")
 
 
-def images_loaded(page: Any, selector: str) -> int:
+def images_loaded(page: Any, selector: str, expected: int) -> int:
+    """How many of the section's images the browser has drawn, once ``expected`` of them have (images load
+    on their own after the page; the wait times out, and the count says how many came, if they never do)."""
+    script = (
+        "([sel, n]) => [...document.querySelectorAll(sel + ' img')]"
+        ".filter(img => img.complete && img.naturalWidth > 0).length >= n"
+    )
+    try:
+        page.wait_for_function(script, arg=[selector, expected], timeout=10_000)
+    except PlaywrightTimeout:
+        pass  # the count below tells the assertion how many did come
     return page.eval_on_selector_all(
         f"{selector} img", "imgs => imgs.filter(img => img.complete && img.naturalWidth > 0).length"
     )
@@ -93,8 +104,8 @@ def test_it_takes_a_case_through_rework_to_closure(browser, live_server, users, 
     verifier = sign_in(browser, live_server, "verifier")
     verifier.goto(url)
     verifier.wait_for_load_state("networkidle")
-    assert images_loaded(verifier, "#problem-photos") == 1
-    assert images_loaded(verifier, "#rectification-photos") == 1
+    assert images_loaded(verifier, "#problem-photos", 1) == 1
+    assert images_loaded(verifier, "#rectification-photos", 1) == 1
     fail = verifier.locator("form[data-action=verify_fail]")
     fail.locator("textarea").fill("现场仍有垃圾")
     fail.locator("button[type=submit]").click()
@@ -108,7 +119,7 @@ def test_it_takes_a_case_through_rework_to_closure(browser, live_server, users, 
 
     verifier.goto(url)
     verifier.wait_for_load_state("networkidle")
-    assert images_loaded(verifier, "#rectification-photos") == 2
+    assert images_loaded(verifier, "#rectification-photos", 2) == 2
     verifier.locator("form[data-action=verify_pass] button[type=submit]").click()
     verifier.wait_for_selector(".cw-page-head h1:has-text('已结案')")
     assert state_of(verifier) == "已结案"

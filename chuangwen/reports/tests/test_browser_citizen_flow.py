@@ -61,7 +61,12 @@ def test_it_takes_a_citizen_report_from_the_phone_to_a_rating(
     code = phone.locator("#tracking-code").inner_text().strip()
     assert code.startswith("SP")
     assert phone.locator("#status-label").inner_text() == "已收到，待分拣"
-    assert phone.eval_on_selector("#qr img", "img => img.complete && img.naturalWidth > 0")
+    # the QR code is an image of its own: wait until the browser has drawn it (it fails if it never loads)
+    phone.wait_for_function(
+        "() => { const img = document.querySelector('#qr img');"
+        " return img !== null && img.complete && img.naturalWidth > 0; }",
+        timeout=10_000,
+    )
     report = CitizenReport.objects.get(tracking_code=code)
     assert report.case.area_unit.code == "S01" and report.case.events.get().photos.count() == 1
 
