@@ -41,6 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.bulk import Loader  # noqa: E402
+
 DEFAULT_VAR_DIR = Path("/tmp/cw-bench-cases")
 CODE_PREFIX = "BC"  # bench cases: BC0000001 …, never a real AJ code
 BATCH = 20_000
@@ -316,58 +318,16 @@ def case_rows(
 
 
 def insert_cases(rows: Iterator[dict[str, Any]], batch: int) -> int:
-    from django.db import connection, transaction
-
+    """The cases in the order given, ids assigned by the database (so 1 … N in opening order)."""
     from chuangwen.cases.models import Case
 
-    fields = [f for f in Case._meta.concrete_fields if not f.primary_key]
-    defaults = {f.attname: (f.get_default() if f.has_default() else None) for f in fields}
-    for name in ("description", "address", "external_ref"):
-        defaults[name] = ""
-    columns = [f.column for f in fields]
-    table = Case._meta.db_table
-    postgres = connection.vendor == "postgresql"
-    datetimes = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
-    dates = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateField"]
-    ops = connection.ops
-    total = 0
-
-    def flush(chunk: list[tuple[Any, ...]]) -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
-            if postgres:
-                sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-                with cursor.cursor.copy(sql) as copy:
-                    for values in chunk:
-                        copy.write_row(values)
-            else:
-                per = max(1, 30_000 // len(columns))  # under SQLite's limit of bound variables
-                for at in range(0, len(chunk), per):
-                    part = chunk[at : at + per]
-                    marks = "(" + ",".join(["%s"] * len(columns)) + ")"
-                    cursor.execute(
-                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {','.join([marks] * len(part))}",
-                        [v for values in part for v in values],
-                    )
-
-    chunk: list[tuple[Any, ...]] = []
+    loader = Loader([Case], batch, explicit_ids=False, labels={Case: "cases"})
+    cases = loader[Case]
     for row in rows:
-        values = [row.get(name, default) for name, default in defaults.items()]
-        if not postgres:
-            for i in datetimes:
-                values[i] = ops.adapt_datetimefield_value(values[i])
-            for i in dates:
-                values[i] = ops.adapt_datefield_value(values[i])
-        chunk.append(tuple(values))
-        if len(chunk) >= batch:
-            flush(chunk)
-            total += len(chunk)
-            chunk = []
-            print(f"  {total:,} cases", end="\r", flush=True)
-    if chunk:
-        flush(chunk)
-        total += len(chunk)
-    print(f"  {total:,} cases")
-    return total
+        cases.add(**row)
+        loader.maybe_flush()
+    loader.finish()
+    return cases.count
 
 
 def database_size(var_dir: Path) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from chuangwen.core.writeonce import WriteOnce
 
 
 class Outcome(models.TextChoices):
@@ -14,7 +14,8 @@ class Outcome(models.TextChoices):
     DENIED = "denied", _("拒绝")
 
 
-class AuditEntry(models.Model):
+class AuditEntry(WriteOnce):
+    write_once_message = "audit entries are append-only"
     seq = models.BigIntegerField(_("序号"), unique=True)
     at = models.DateTimeField(_("时间"))
     actor = models.ForeignKey(
@@ -46,14 +47,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("audit entries are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise PermissionError("audit entries are append-only")
 
 
 class AuditHead(models.Model):

@@ -6,13 +6,15 @@ A case's state changes only through ``services.apply``, which follows the one ta
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from chuangwen.core.writeonce import WriteOnce
 
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User
@@ -210,8 +212,10 @@ class Case(models.Model):
         return self.state in OPEN_STATES
 
 
-class CaseEvent(models.Model):
+class CaseEvent(WriteOnce):
     """One entry of a case's history: who did what, when, why, with which photos. Never changed or deleted."""
+
+    write_once_message = "case history is append-only"
 
     case = models.ForeignKey(Case, verbose_name=_("案卷"), on_delete=models.PROTECT, related_name="events")
     action = models.CharField(_("操作"), max_length=32)
@@ -239,14 +243,6 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("case history is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise PermissionError("case history is append-only")
 
 
 class RoutingRule(models.Model):

@@ -30,17 +30,12 @@ NOTICES: dict[str, tuple[str, str, Promise]] = {
 
 
 def people_for(case: Case, role: str, where: str) -> QuerySet[User]:
+    """Active people of ``role`` in the case's unit (``where="unit"``) or in it and every unit above it
+    (``"above"``). Handlers' messages reach their unit head too. Notices and escalation both ask here."""
     assert case.unit is not None
-    if where == "unit":
-        units = [case.unit.pk]
-    else:
-        units = [int(part) for part in case.unit.path.strip("/").split("/") if part]
-    people = User.objects.filter(role=role, unit_id__in=units, is_active=True)
-    if role == Role.HANDLER:  # the unit's head hears what its handlers hear
-        people = User.objects.filter(
-            role__in=[Role.HANDLER, Role.UNIT_HEAD], unit_id__in=units, is_active=True
-        )
-    return people.order_by("pk")
+    units = [case.unit.pk] if where == "unit" else case.unit.lineage_ids
+    roles = [Role.HANDLER, Role.UNIT_HEAD] if role == Role.HANDLER else [role]
+    return User.objects.filter(role__in=roles, unit_id__in=units, is_active=True).order_by("pk")
 
 
 def announce(case: Case, event: CaseEvent, action: str) -> int:

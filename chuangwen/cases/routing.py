@@ -45,7 +45,7 @@ class RouteDecision:
 
 def _area_ids(site: Site) -> list[int]:
     """The site's area unit and every unit above it (the areas whose rules apply to the site)."""
-    return [int(part) for part in site.area_unit.path.strip("/").split("/") if part]
+    return site.area_unit.lineage_ids
 
 
 def _specificity(rule: RoutingRule) -> tuple[int, int, int, int]:
@@ -61,6 +61,17 @@ def matching_rules(site: Site, check_item: CheckItem) -> list[RoutingRule]:
         .filter(Q(check_item_code="") | Q(check_item_code=check_item.code))
         .filter(Q(duty="") | Q(duty=check_item.duty))
         .filter(Q(area_unit__isnull=True) | Q(area_unit_id__in=_area_ids(site)))
+        .select_related("area_unit", "target_unit")
+    )
+    return sorted(rules, key=_specificity)
+
+
+def duty_rules(area_unit: Unit, duty: str) -> list[RoutingRule]:
+    """The active rules of a duty category alone (no check item) that apply in ``area_unit``, the winning one
+    first: for a problem known only by its place and duty (a citizen report with no site near it)."""
+    rules = (
+        RoutingRule.objects.filter(active=True, target_unit__active=True, check_item_code="", duty=duty)
+        .filter(Q(area_unit__isnull=True) | Q(area_unit_id__in=area_unit.lineage_ids))
         .select_related("area_unit", "target_unit")
     )
     return sorted(rules, key=_specificity)

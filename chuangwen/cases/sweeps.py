@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from chuangwen.accounts.models import Role, User
 from chuangwen.cases.deadlines import LIT_STATES, light_counts, overdue_q
 from chuangwen.cases.models import Case, CaseState, Escalation, EscalationLevel
+from chuangwen.cases.notices import people_for
 from chuangwen.notify.services import notify, notify_unit
 from chuangwen.org.models import Unit
 from chuangwen.workdays.services import add_workdays
@@ -85,13 +86,8 @@ def due_escalations(now: datetime) -> list[tuple[Case, str]]:
 
 def recipients(case: Case, level: str) -> QuerySet[User]:
     """The people of the level's role in the case's unit (heads) or in the offices over it."""
-    assert case.unit is not None
-    role = ROLE_OF_LEVEL[EscalationLevel(level)]
-    if level == EscalationLevel.UNIT_HEAD:
-        units = [case.unit.pk]
-    else:
-        units = [int(part) for part in case.unit.path.strip("/").split("/") if part]
-    return User.objects.filter(role=role, unit_id__in=units, is_active=True).order_by("pk")
+    where = "unit" if level == EscalationLevel.UNIT_HEAD else "above"
+    return people_for(case, ROLE_OF_LEVEL[EscalationLevel(level)], where)
 
 
 def _message(case: Case, level: str, now: datetime) -> tuple[str, str]:
@@ -121,13 +117,13 @@ def escalate_one(case: Case, level: str, now: datetime) -> bool:
     try:
         with transaction.atomic():
             Escalation.objects.create(case=case, level=level, deadline=case.deadline, at=now)
-            people = recipients(case, level)
+            people = list(recipients(case, level))
             notify(people, subject=subject, body=body, link=link, kind=f"case.escalation.{level}", key=key)
             if level == EscalationLevel.UNIT_HEAD:
                 notify_unit(case.unit, subject=subject, body=body, link=link, kind="case.escalation", key=key)
     except IntegrityError:
         return False
-    if not people.exists():
+    if not people:
         logger.warning("case %s: nobody to tell at level %s", case.code, level)
     return True
 

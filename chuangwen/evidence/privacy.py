@@ -27,12 +27,11 @@ from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image, ImageOps
 
-from chuangwen.evidence.storage import ORIGINALS, durable_write, local_root
+from chuangwen.evidence.storage import ORIGINALS, present, store_derivative
 
 if TYPE_CHECKING:
     from chuangwen.evidence.models import Evidence
@@ -42,10 +41,8 @@ logger = logging.getLogger(__name__)
 PUBLIC_SIDE = 1600
 PUBLIC_QUALITY = 82
 FACE_SIDE = 800  # faces are looked for on a copy this long at most
-FACE_GROW = (
-    0.3,
-    0.5,
-)  # a face box is enlarged by these shares of its width and height (ears, forehead, chin)
+# A face box is enlarged by these shares of its width and height (ears, forehead, chin).
+FACE_GROW = (0.3, 0.5)
 PLATE_GROW = 0.12
 # Bumped when the detector changes, so that public copies made by an older one are made again on request.
 PRIVACY_VERSION = 1
@@ -180,11 +177,16 @@ def _strokes(region_hsv: np.ndarray, light: bool) -> bool:
     return float(np.median(transitions)) >= 8
 
 
+def _mask(hsv: np.ndarray, bounds: tuple[tuple[int, int, int], tuple[int, int, int]]) -> np.ndarray:
+    """Pixels of ``hsv`` within the colour ``bounds`` (255) or not (0)."""
+    return cv2.inRange(hsv, np.array(bounds[0], np.uint8), np.array(bounds[1], np.uint8))
+
+
 def _colour_candidates(
     hsv: np.ndarray, bounds: tuple[tuple[int, int, int], tuple[int, int, int]]
 ) -> list[Box]:
     width = hsv.shape[1]
-    mask = cv2.inRange(hsv, np.array(bounds[0], np.uint8), np.array(bounds[1], np.uint8))
+    mask = _mask(hsv, bounds)
     # Close the gaps the characters leave, then cut thin bridges to neighbouring areas of the same colour.
     k = max(3, round(width / 160))
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 2, k)))
@@ -208,8 +210,7 @@ def _colour_candidates(
 
 
 def _colour_share(region_hsv: np.ndarray) -> float:
-    blue = cv2.inRange(region_hsv, np.array(BLUE[0], np.uint8), np.array(BLUE[1], np.uint8))
-    green = cv2.inRange(region_hsv, np.array(GREEN[0], np.uint8), np.array(GREEN[1], np.uint8))
+    blue, green = _mask(region_hsv, BLUE), _mask(region_hsv, GREEN)
     return float(np.count_nonzero(cv2.bitwise_or(blue, green))) / max(1, blue.size)
 
 
@@ -303,33 +304,15 @@ def public_name(sha256: str) -> str:
     return f"{ORIGINALS}/public/{sha256[:2]}/{sha256}-v{PRIVACY_VERSION}.jpg"
 
 
-def _store(name: str, data: bytes, storage: Storage | None = None) -> str:
-    storage = storage or default_storage
-    root = local_root(storage)
-    if root is None:
-        if storage.exists(name):
-            storage.delete(name)
-        return storage.save(name, ContentFile(data))
-    durable_write(root / name, data)  # fsynced before the row points to it
-    return name
-
-
-def _present(name: str) -> bool:
-    try:
-        return bool(name) and default_storage.size(name) > 0
-    except OSError:
-        return False
-
-
 def ensure_public_file(evidence: Evidence) -> str:
     """The storage name of the photo's public copy, made now when missing, empty or from an older detector."""
     from chuangwen.evidence.models import Evidence
 
     wanted = public_name(evidence.sha256)
     name = evidence.public_file.name
-    if name == wanted and _present(name):
+    if name == wanted and present(name):
         return name
-    name = _store(wanted, public_copy(evidence))
+    name = store_derivative(wanted, public_copy(evidence), sync=True)  # durable before the row points to it
     evidence.public_file.name = name
     Evidence.objects.filter(pk=evidence.pk).update(public_file=name)
     return name

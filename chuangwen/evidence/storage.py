@@ -116,17 +116,26 @@ def store_original(data: bytes, sha256: str, storage: Storage | None = None) -> 
     return name
 
 
-def store_derivative(name: str, data: bytes, storage: Storage | None = None) -> str:
-    """Write (or replace) a display copy or thumbnail: atomically, but without fsync (a copy lost in a crash
-    is made again from the original on first view)."""
+def store_derivative(name: str, data: bytes, storage: Storage | None = None, *, sync: bool = False) -> str:
+    """Write (or replace) a copy made from an original: atomically, and by default without fsync (a display
+    copy or thumbnail lost in a crash is made again on first view); ``sync=True`` makes it durable before
+    a row points to it (the public copy)."""
     storage = storage or default_storage
     root = local_root(storage)
     if root is None:
         if storage.exists(name):
             storage.delete(name)
         return storage.save(name, ContentFile(data))
-    durable_write(root / name, data, sync=False)
+    durable_write(root / name, data, sync=sync)
     return name
+
+
+def present(name: str, storage: Storage | None = None) -> bool:
+    """The file is named, there and not empty (copies written without fsync may be lost in a crash)."""
+    try:
+        return bool(name) and (storage or default_storage).size(name) > 0
+    except OSError:
+        return False
 
 
 def _walk(root: Path) -> Iterator[Path]:

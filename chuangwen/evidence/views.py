@@ -15,6 +15,7 @@ from chuangwen.accounts.models import Role
 from chuangwen.core.web import user_of
 from chuangwen.evidence.derivatives import build_derivatives
 from chuangwen.evidence.models import Evidence
+from chuangwen.evidence.storage import present
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +42,12 @@ def _file_response(name: str, download_name: str) -> FileResponse:
     return response
 
 
-def _present(name: str) -> bool:
-    """The file is there and not empty (derivatives are written without fsync: a crash may lose one)."""
-    try:
-        return default_storage.size(name) > 0
-    except OSError:
-        return False
-
-
 def _derived(request: HttpRequest, pk: int, field: str) -> str:
     """The name of a display copy or thumbnail, built now (in this request) when the worker has not run yet
     or its file is gone."""
     evidence = _visible(request, pk)
     name = getattr(evidence, field).name
-    if not evidence.derivatives_done or not name or not _present(name):
+    if not evidence.derivatives_done or not present(name):
         name = getattr(build_derivatives(evidence), field).name
     return str(name)
 

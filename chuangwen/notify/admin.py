@@ -12,13 +12,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chuangwen.accounts.models import Role
 from chuangwen.audit.services import record
 from chuangwen.core.web import user_of
 from chuangwen.notify import services
 from chuangwen.notify.models import Channel, Delivery, DeliveryStatus, Notification
 from chuangwen.org.models import Unit
 
-EDITOR_ROLES = frozenset({"coordinator", "admin"})
+EDITOR_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
 
 
 def may_edit(request: HttpRequest) -> bool:

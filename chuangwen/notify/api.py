@@ -12,7 +12,6 @@ from ninja import Field, Query, Router, Schema
 from chuangwen.core.web import user_of
 from chuangwen.notify import services
 from chuangwen.notify.models import Notification
-from chuangwen.notify.views import inbox_order
 
 router = Router(tags=["消息"])
 
@@ -73,10 +72,10 @@ def list_notifications(request: HttpRequest, filters: Query[InboxFilters]) -> di
     user = user_of(request)
     notifications = Notification.objects.visible_to(user)
     if filters.unread is True:
-        notifications = notifications.filter(read_at__isnull=True)
+        notifications = notifications.unread()
     elif filters.unread is False:
-        notifications = notifications.filter(read_at__isnull=False)
-    page = inbox_order(notifications)[filters.offset : filters.offset + filters.limit]
+        notifications = notifications.read()
+    page = notifications.inbox_order()[filters.offset : filters.offset + filters.limit]
     return {
         "count": notifications.count(),
         "unread": services.unread_count(user),

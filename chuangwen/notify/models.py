@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +30,14 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)
+
+    def read(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=False)
+
+    def inbox_order(self) -> NotificationQuerySet:
+        """Unread first, newest first within each group (the inbox page and its API)."""
+        unread = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
+        return self.alias(is_unread=unread).order_by("-is_unread", "-created_at", "-pk")
 
 
 class Notification(models.Model):

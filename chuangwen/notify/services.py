@@ -178,12 +178,17 @@ def notify(
     now = timezone.now()
     created: list[Notification] = []
     deliveries: list[Delivery] = []
-    seen: set[int] = set()
+    recipients: dict[int, User] = {}
     for user in users:
-        if not user.is_active or user.pk in seen:
-            continue
-        seen.add(user.pk)
-        if key and Notification.objects.filter(user=user, key=key).exists():
+        if user.is_active:
+            recipients.setdefault(user.pk, user)  # a repeated user is notified once
+    # Those who already have this key, read in one query rather than one per person.
+    notified: set[int] = set()
+    if key:
+        already = Notification.objects.filter(user__in=list(recipients), key=key)
+        notified = set(already.values_list("user_id", flat=True))
+    for user in recipients.values():
+        if user.pk in notified:
             continue
         try:
             with transaction.atomic():
@@ -272,6 +277,10 @@ def send_test(channel: Channel) -> Delivery:
 # --- Sending ------------------------------------------------------------------------------------------------
 
 
+def _timed_out(timeout: float) -> str:
+    return _("超时（%(seconds)s 秒内无应答）") % {"seconds": f"{timeout:g}"}
+
+
 def _post_json(url: str, payload: dict[str, Any]) -> None:
     """POST the payload; both robots answer {"errcode": 0, "errmsg": "ok"} when they took it."""
     timeout = float(getattr(settings, "NOTIFY_HTTP_TIMEOUT", 5))
@@ -286,10 +295,10 @@ def _post_json(url: str, payload: dict[str, Any]) -> None:
     except urllib.error.HTTPError as exc:
         raise DeliveryError(_("对方返回 HTTP %(status)s") % {"status": exc.code}) from None
     except TimeoutError:
-        raise DeliveryError(_("超时（%(seconds)s 秒内无应答）") % {"seconds": f"{timeout:g}"}) from None
+        raise DeliveryError(_timed_out(timeout)) from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
-            raise DeliveryError(_("超时（%(seconds)s 秒内无应答）") % {"seconds": f"{timeout:g}"}) from None
+            raise DeliveryError(_timed_out(timeout)) from None
         raise DeliveryError(_("连接失败：%(reason)s") % {"reason": str(exc.reason)[:200]}) from None
     except OSError as exc:
         raise DeliveryError(_("连接失败：%(reason)s") % {"reason": str(exc)[:200]}) from None
@@ -330,15 +339,13 @@ def _send_email(delivery: Delivery) -> None:
 
 def _send(delivery: Delivery) -> None:
     """One attempt over the delivery's channel; raises DeliveryError on any failure."""
+    channel = Channel.objects.filter(pk=delivery.channel_id).first() if delivery.channel_id else None
     if delivery.channel_kind == ChannelKind.EMAIL:
-        if delivery.channel_id is not None:
-            channel = Channel.objects.filter(pk=delivery.channel_id).first()
-            if channel is not None:
-                delivery.target = channel.target  # a corrected address list applies to retries
+        if channel is not None:
+            delivery.target = channel.target  # a corrected address list applies to retries
         _send_email(delivery)
         return
     # Webhooks: the record keeps a redacted URL, so the channel's current URL and secret are used.
-    channel = Channel.objects.filter(pk=delivery.channel_id).first() if delivery.channel_id else None
     if channel is None:
         raise DeliveryError(_("推送通道已删除"))
     if not channel.active:
@@ -369,10 +376,9 @@ def deliver(delivery: Delivery) -> bool:
     and the next attempt scheduled per ``BACKOFF``, or the delivery is given up after the last one."""
     now = timezone.now()
     until = _claim(delivery.pk, now)
-    if until is None:
-        delivery.refresh_from_db()
-        return False
     delivery.refresh_from_db()
+    if until is None:
+        return False
     error = ""
     try:
         _send(delivery)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,15 +14,9 @@ from django.views.decorators.http import require_POST
 
 from chuangwen.core.web import user_of
 from chuangwen.notify import services
-from chuangwen.notify.models import Notification, NotificationQuerySet
+from chuangwen.notify.models import Notification
 
 PAGE_SIZE = 30
-
-
-def inbox_order(notifications: NotificationQuerySet) -> NotificationQuerySet:
-    """Unread first, newest first within each group."""
-    unread = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
-    return notifications.alias(is_unread=unread).order_by("-is_unread", "-created_at", "-pk")
 
 
 @login_required
@@ -33,7 +26,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     only_unread = request.GET.get("unread") == "1"
     if only_unread:
         notifications = notifications.unread()
-    page = Paginator(inbox_order(notifications), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(notifications.inbox_order(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "notify/inbox.html",

@@ -94,8 +94,16 @@ class ServiceAttribute(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.description}"
 
+    def value_names(self) -> dict[str, str]:
+        """The values of a list, key → name (the key when it has no name)."""
+        return {
+            str(item.get("key")): str(item.get("name", item.get("key")))
+            for item in self.values
+            if isinstance(item, dict)
+        }
+
     def value_keys(self) -> list[str]:
-        return [str(item.get("key")) for item in self.values if isinstance(item, dict)]
+        return list(self.value_names())
 
 
 class Submission(models.Model):

@@ -18,14 +18,17 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chuangwen.audit.services import record
-from chuangwen.cases.models import OPEN_STATES, CaseState
+from chuangwen.cases.models import CaseState
 from chuangwen.open311.models import Integration, Submission
 from chuangwen.reports.models import CitizenReport, ReportCategory, ReportSource
+from chuangwen.reports.public import PublicStatus, first_public_after_photos, public_statuses
+from chuangwen.reports.services import RateLimited, submit_report
 
 KEY_PREFIX = "o311_"
 # The spec's response volume: "a span of 90 days or first 1000 requests returned, whichever is smallest".
@@ -166,11 +169,7 @@ def service_definition(category: ReportCategory) -> dict[str, Any]:
                 "datatype_description": attribute.datatype_description or None,
                 "order": attribute.order,
                 "description": attribute.description,
-                "values": [
-                    {"key": str(item.get("key")), "name": str(item.get("name", item.get("key")))}
-                    for item in attribute.values
-                    if isinstance(item, dict)
-                ],
+                "values": [{"key": key, "name": name} for key, name in attribute.value_names().items()],
             }
             for attribute in category.open311_attributes.order_by("order", "code")
         ],
@@ -293,15 +292,11 @@ def _describe(posted: Posted) -> str:
     coordinator's triage sees them."""
     if not posted.attributes:
         return posted.description
-    labels = {a.code: a for a in posted.category.open311_attributes.all()}
+    by_code = {a.code: a for a in posted.category.open311_attributes.all()}
     lines = []
     for code, values in posted.attributes.items():
-        attribute = labels.get(code)
-        names = (
-            {str(i.get("key")): str(i.get("name", i.get("key"))) for i in attribute.values}
-            if attribute
-            else {}
-        )
+        attribute = by_code.get(code)
+        names = attribute.value_names() if attribute else {}
         shown = "、".join(names.get(v, v) for v in values)
         lines.append(f"{attribute.description if attribute else code}：{shown}")
     return "\n".join([posted.description, *lines]).strip()
@@ -312,8 +307,6 @@ def post_request(
 ) -> tuple[Submission, bool]:
     """Create the citizen report (and its case, state ``new``, for the coordinator's triage) once per
     idempotency key; a retry returns the first one. Returns (submission, created)."""
-    from chuangwen.reports.services import RateLimited, submit_report
-
     client_id = idempotency_key(integration, posted, timezone.now())
     existing = _existing(client_id, integration)
     if existing is not None:
@@ -368,34 +361,35 @@ def post_request(
 # --- service requests ---------------------------------------------------------------------------------------
 
 
-def public_requests() -> Any:
+def public_requests() -> QuerySet[CitizenReport]:
     """Every citizen report is a public service request; nothing else (findings, hotline orders) is."""
     return CitizenReport.objects.select_related("case", "case__unit", "category")
 
 
-def is_open(report: CitizenReport) -> bool:
-    return report.case.state in OPEN_STATES
+def request_items(
+    reports: Iterable[CitizenReport], request: HttpRequest, *, extensions: bool = False
+) -> list[dict[str, Any]]:
+    """The service requests as the spec lists them, in a fixed number of queries whatever their number;
+    never the reporter's phone, e-mail, name or device.
+
+    ``status`` and ``status_notes`` are the public status page's (``reports.public``); ``media_url`` is the
+    first photo the public may see (blurred, EXIF-free, served by the privacy module), or none: the reports
+    app decides which photos are public; nothing else is ever linked."""
+    reports = list(reports)
+    photos = first_public_after_photos(reports)
+    return [
+        _request_item(report, status, photos.get(report.pk), request, extensions)
+        for report, status in zip(reports, public_statuses(reports), strict=True)
+    ]
 
 
-def media_url(report: CitizenReport, request: HttpRequest) -> str | None:
-    """The first photo the public may see (blurred, EXIF-free, served by the privacy module), or none: the
-    reports app decides which photos are public (``public_after_photos``); nothing else is ever linked."""
-    from chuangwen.reports.public import public_after_photos
-
-    urls = public_after_photos(report)
-    return request.build_absolute_uri(urls[0]) if urls else None
-
-
-def request_item(report: CitizenReport, request: HttpRequest, *, extensions: bool = False) -> dict[str, Any]:
-    """One service request as the spec lists it; never the reporter's phone, e-mail, name or device."""
-    from chuangwen.reports.public import public_status
-
-    status = public_status(report)
+def _request_item(
+    report: CitizenReport, status: PublicStatus, photo: str | None, request: HttpRequest, extensions: bool
+) -> dict[str, Any]:
     case = report.case
-    open_ = case.state in OPEN_STATES
     item: dict[str, Any] = {
         "service_request_id": report.pk,
-        "status": "open" if open_ else "closed",
+        "status": "open" if status.open else "closed",
         "status_notes": status.notes or None,
         "service_name": report.category.name,
         "service_code": report.category.code,
@@ -403,14 +397,14 @@ def request_item(report: CitizenReport, request: HttpRequest, *, extensions: boo
         "agency_responsible": case.unit.name if case.unit is not None else None,
         "service_notice": None,
         "requested_datetime": w3(report.created_at),
-        "updated_datetime": w3(case.closed_at if not open_ and case.closed_at else status.updated_at),
-        "expected_datetime": w3(case.deadline) if open_ and case.state != CaseState.NEW else None,
+        "updated_datetime": w3(case.closed_at if not status.open and case.closed_at else status.updated_at),
+        "expected_datetime": w3(case.deadline) if status.open and case.state != CaseState.NEW else None,
         "address": report.address or None,
         "address_id": None,
         "zipcode": None,
         "lat": report.lat,
         "long": report.lng,
-        "media_url": media_url(report, request),
+        "media_url": request.build_absolute_uri(photo) if photo else None,
     }
     if extensions:
         item["extended_attributes"] = {

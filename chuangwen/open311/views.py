@@ -295,8 +295,7 @@ def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
         reports = reports.filter(created_at__gte=start, created_at__lte=end)
     offset, size = _page(data)
     page = reports.order_by("-created_at", "-pk")[offset : offset + size]
-    extensions = _extensions(data)
-    body = [services.request_item(report, request, extensions=extensions) for report in page]
+    body = services.request_items(page, request, extensions=_extensions(data))
     return render.respond(fmt, "service_requests", body)
 
 
@@ -309,8 +308,8 @@ def request_detail(request: HttpRequest, service_request_id: str, fmt: str) -> H
     )
     if report is None:
         raise Open311Error(404, _("service_request_id not found: %(id)s") % {"id": service_request_id})
-    item = services.request_item(report, request, extensions=_extensions(request.GET))
-    return render.respond(fmt, "service_requests", [item])
+    body = services.request_items([report], request, extensions=_extensions(request.GET))
+    return render.respond(fmt, "service_requests", body)
 
 
 @open311_view()

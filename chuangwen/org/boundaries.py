@@ -162,7 +162,7 @@ def _overlap_problems(items: list[_Item]) -> list[BoundaryProblem]:
 
 
 def _ancestor_ids(unit: Unit) -> list[int]:
-    return [int(part) for part in unit.path.strip("/").split("/") if part][:-1]
+    return unit.lineage_ids[:-1]
 
 
 def _outside_m2(inner: BaseGeometry, outer: BaseGeometry) -> float:

@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from chuangwen.accounts.models import User
 
 
+def path_ids(path: str) -> list[int]:
+    """The primary keys of a materialised path ("/1/4/17/" → [1, 4, 17])."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
 class UnitKind(models.TextChoices):
     CITY = "city", _("市")
     DISTRICT = "district", _("区")
@@ -93,7 +98,12 @@ class Unit(models.Model):
     def is_within(self, other: Unit) -> bool:
         return self.path.startswith(other.path)
 
+    @property
+    def lineage_ids(self) -> list[int]:
+        """This unit's id and those of the units above it, top first."""
+        return path_ids(self.path)
+
     def ancestors(self) -> list[Unit]:
-        ids = [int(p) for p in self.path.strip("/").split("/") if p][:-1]
+        ids = self.lineage_ids[:-1]
         by_id = {u.pk: u for u in Unit.objects.filter(pk__in=ids)}
         return [by_id[i] for i in ids if i in by_id]

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from chuangwen.accounts.models import User
 from chuangwen.core.web import user_of
-from chuangwen.org.models import Unit, UnitKind
+from chuangwen.org.models import Unit, UnitKind, path_ids
 from chuangwen.sites.models import Site
 
 # Levels of the tree shown unfolded when the page opens; deeper levels open on a click.
@@ -36,11 +36,6 @@ class TreeNode:
     @property
     def open(self) -> bool:
         return self.level < OPEN_DEPTH
-
-
-def path_ids(path: str) -> list[int]:
-    """The primary keys of a materialised path ("/1/4/17/" → [1, 4, 17])."""
-    return [int(part) for part in path.strip("/").split("/") if part]
 
 
 def site_counts(user: User) -> tuple[Counter[int], Counter[int]]:

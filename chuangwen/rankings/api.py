@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from chuangwen.core.web import user_of
@@ -21,8 +20,14 @@ from chuangwen.rankings.compute import compute
 from chuangwen.rankings.config import INDICATORS
 from chuangwen.rankings.drilldown import drilldown, visible_row, visible_unit
 from chuangwen.rankings.models import Ranking
-from chuangwen.rankings.services import row_out
-from chuangwen.rankings.views import is_coordinator, may_oversee, parse_level, parse_period
+from chuangwen.rankings.services import is_coordinator, may_oversee, row_out
+from chuangwen.rankings.views import (
+    ONLY_COORDINATORS,
+    ONLY_OVERSEERS,
+    choice_errors,
+    parse_level,
+    parse_period,
+)
 
 router = Router(tags=["排名"])
 
@@ -190,10 +195,10 @@ def list_rankings(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def preview(request: HttpRequest, period: str, level: str) -> Any:
     if not is_coordinator(user_of(request)):
-        return refused(_("只有文明办协调员可以计算和发布排名。"))
+        return refused(str(ONLY_COORDINATORS))
     parsed, lvl = parse_period(period), parse_level(level)
     if parsed is None or lvl is None:
-        return refused(_("请选择已发布的测评批次或月份，以及排名对象"), 400, "invalid")
+        return refused(choice_errors(parsed, lvl), 400, "invalid")
     return [row_out(score) for score in compute(parsed, lvl)]
 
 
@@ -205,10 +210,10 @@ def preview(request: HttpRequest, period: str, level: str) -> Any:
 def publish(request: HttpRequest, payload: PublishIn) -> Any:
     user = user_of(request)
     if not is_coordinator(user):
-        return refused(_("只有文明办协调员可以计算和发布排名。"))
+        return refused(str(ONLY_COORDINATORS))
     parsed, lvl = parse_period(payload.period), parse_level(payload.level)
     if parsed is None or lvl is None:
-        return refused(_("请选择已发布的测评批次或月份，以及排名对象"), 400, "invalid")
+        return refused(choice_errors(parsed, lvl), 400, "invalid")
     try:
         ranking = services.publish(parsed, lvl, user, request=request)
     except ValidationError as exc:
@@ -229,7 +234,7 @@ def ranking_detail_out(ranking: Ranking) -> dict[str, Any]:
 )
 def selfcheck_api(request: HttpRequest, level: str = "street") -> Any:
     if not may_oversee(user_of(request)):
-        return refused(_("只有文明办协调员和区领导可以查看此页面。"))
+        return refused(str(ONLY_OVERSEERS))
     units = selfcheck.reliability(parse_level(level) or "street")
     return [
         {
@@ -265,11 +270,9 @@ def whatif_api(request: HttpRequest, unit_id: int, cases: str = "") -> Any:
     unit = visible_unit(user_of(request), unit_id)
     ids = [int(part) for part in cases.split(",") if part.strip().isdigit()]
     try:
-        scene = whatif.scene_for(whatif.level_of_unit(unit))
+        result, costs = whatif.plan(unit, ids)
     except whatif.NotRanked as exc:
         return refused(str(exc), 400, "invalid")
-    result = whatif.what_if(unit, ids, scene=scene)
-    costs = whatif.case_costs(unit, scene=scene)
     return {
         "unit_id": unit.pk,
         "period": result.period.key,

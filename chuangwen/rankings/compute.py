@@ -134,17 +134,30 @@ class LevelMap:
 # --- the records of a period -------------------------------------------------------------------------------
 
 
-def period_visits(period: Period) -> Any:
+def scored_visits(period: Period, kinds: Iterable[str] = OFFICIAL_KINDS) -> Any:
+    """Accepted visits with a score, of published rounds of ``kinds``, in ``period`` (a round's own visits,
+    or those finished in the month). ``selfcheck`` asks for the 自查 kind through the same door."""
     visits = Visit.objects.filter(
         status=VisitStatus.ACCEPTED,
         score__isnull=False,
         round__status=RoundStatus.PUBLISHED,
-        round__kind__in=OFFICIAL_KINDS,
+        round__kind__in=list(kinds),
     )
     if period.kind == "round":
         return visits.filter(round_id=period.round_id or 0)
     moment = Coalesce(F("finished_at"), F("received_at"))
     return visits.alias(moment=moment).filter(moment__gte=period.start, moment__lt=period.end)
+
+
+def period_visits(period: Period) -> Any:
+    """The visits a ranking of ``period`` counts: those of the official kinds."""
+    return scored_visits(period, OFFICIAL_KINDS)
+
+
+def owner_field(level: str) -> str:
+    """The visit's site field that says which unit it scores: a department is scored on the sites it is
+    responsible for, a street or community on the sites located in it."""
+    return "site__responsible_unit_id" if level == UnitKind.DEPARTMENT else "site__area_unit_id"
 
 
 def period_cases(period: Period) -> Any:
@@ -154,17 +167,50 @@ def period_cases(period: Period) -> Any:
     return cases.filter(opened_at__gte=period.start, opened_at__lt=period.end)
 
 
-def _site_type_weights() -> dict[tuple[int, str], Decimal]:
-    return {
-        (standard_id, code): weight
-        for standard_id, code, weight in SiteType.objects.values_list("standard_id", "code", "weight")
-    }
+class Weigher:
+    """The weight of a visit (``formulas.visit_weight``): its site type's weight in its round's standard
+    (1 for a type the standard does not list) × the declared or undeclared factor × the revisit factor.
+    The site types are read once."""
+
+    def __init__(self, config: RankingConfig) -> None:
+        self.config = config
+        self.types: dict[tuple[int, str], Decimal] = {
+            (standard_id, code): weight
+            for standard_id, code, weight in SiteType.objects.values_list("standard_id", "code", "weight")
+        }
+
+    def type_weight(self, standard_id: int, site_type: str) -> Decimal:
+        return self.types.get((standard_id, site_type), Decimal(1))
+
+    def __call__(self, standard_id: int, site_type: str, declared: bool, round_kind: str) -> Decimal:
+        type_weight = self.type_weight(standard_id, site_type)
+        return formulas.visit_weight(type_weight, declared, round_kind == RoundKind.REVISIT, self.config)
 
 
-def _standard(period: Period) -> Standard | None:
+def weighted_scores(visit_ids: Iterable[int], weigh: Weigher) -> list[tuple[Decimal, Decimal]]:
+    """(score, weight) of the given visits, as ``compute`` weighs them (the drill-down's level mean)."""
+    rows = Visit.objects.filter(pk__in=list(visit_ids)).values_list(
+        "score", "round__standard_id", "site__site_type", "site__declared", "round__kind"
+    )
+    return [
+        (Decimal(score or 0), weigh(standard_id, site_type, declared, kind))
+        for score, standard_id, site_type, declared, kind in rows.iterator(chunk_size=5000)
+    ]
+
+
+def active_standard() -> Standard | None:
+    """The active version of the evaluation standard (the newest, should several be marked active)."""
+    return Standard.objects.filter(is_active=True).order_by("-version").first()
+
+
+def standard_of(period: Period) -> Standard | None:
+    """The standard whose parameters score ``period``: a round's own, else the active one."""
     if period.standard_id is not None:
         return Standard.objects.filter(pk=period.standard_id).first()
-    return Standard.objects.filter(is_active=True).order_by("-version").first()
+    return active_standard()
+
+
+_standard = standard_of  # the former private name (bench/scoring/run.py imports it)
 
 
 # --- the computation: load the records once, evaluate them (again, for a what-if) --------------------------
@@ -199,6 +245,16 @@ def case_counts(rows: Iterable[tuple[Any, ...]], as_of: datetime) -> dict[str, i
 CASE_FIELDS = ("state", "closed_at", "deadline", "rework_count", "extension_count", "recurrence_of_id")
 
 
+def case_row(case: Case) -> tuple[Any, ...]:
+    """One case as the row ``case_counts`` reads (``CASE_FIELDS``)."""
+    return tuple(getattr(case, name) for name in CASE_FIELDS)
+
+
+def components(score: Any) -> dict[str, Decimal | None]:
+    """The composite's components of a ``UnitScore`` or a stored row (no survey or volunteer data yet)."""
+    return {"onsite": score.onsite, "rectification": score.rectification}
+
+
 @dataclass
 class Scene:
     """The records of one level for one period, loaded once: the weighted visits, the case rows and the
@@ -223,7 +279,7 @@ class Scene:
         config: RankingConfig | None = None,
         as_of: datetime | None = None,
     ) -> Scene:
-        config = config or ranking_config(_standard(period))
+        config = config or ranking_config(standard_of(period))
         as_of = as_of or min(timezone.now(), period.end)
         level_of = LevelMap(level, root)
         wanted = {unit.pk for unit in level_of.units}
@@ -283,8 +339,7 @@ class Scene:
         score.rectification = _rounded(formulas.rectification_score(score.indicators, config.rectification))
         score.penalty_events = dict(events)
         score.penalty = formulas.penalty_points(events, config.penalties)
-        components = {"onsite": score.onsite, "rectification": score.rectification}
-        score.composite = formulas.composite(components, config.composite, score.penalty)
+        score.composite = formulas.composite(components(score), config.composite, score.penalty)
 
     def _closed_on_time(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         _state, _closed_at, deadline, rework, extension, recurrence = row
@@ -295,19 +350,21 @@ class Scene:
 def _load_visits(
     period: Period, level: str, level_of: LevelMap, wanted: set[int], config: RankingConfig
 ) -> list[VisitRecord]:
-    weights = _site_type_weights()
-    owner = "site__responsible_unit_id" if level == UnitKind.DEPARTMENT else "site__area_unit_id"
+    weigh = Weigher(config)
     rows = period_visits(period).values_list(
-        "pk", "score", "site__site_type", "site__declared", "round__kind", "round__standard_id", owner
+        "pk",
+        "score",
+        owner_field(level),
+        "round__standard_id",
+        "site__site_type",
+        "site__declared",
+        "round__kind",
     )
     visits = []
-    for pk, score, site_type, declared, kind, standard_id, unit_id in rows.iterator(chunk_size=5000):
+    for pk, score, unit_id, *weighed in rows.iterator(chunk_size=5000):
         target = level_of(unit_id)
-        if target is None or target not in wanted:
-            continue
-        type_weight = weights.get((standard_id, site_type), Decimal(1))
-        weight = formulas.visit_weight(type_weight, declared, kind == RoundKind.REVISIT, config)
-        visits.append(VisitRecord(pk, Decimal(score), weight, target))
+        if target is not None and target in wanted:
+            visits.append(VisitRecord(pk, Decimal(score), weigh(*weighed), target))
     return visits
 
 
@@ -354,7 +411,7 @@ def compute_all(
     period: Period, *, root: Unit | None = None, as_of: datetime | None = None
 ) -> dict[str, list[UnitScore]]:
     """Every level at once (what a ranking recompute does)."""
-    config = ranking_config(_standard(period))
+    config = ranking_config(standard_of(period))
     return {level: compute(period, level, root=root, config=config, as_of=as_of) for level in LEVELS}
 
 
@@ -363,9 +420,17 @@ __all__ = [
     "Period",
     "Scene",
     "UnitScore",
+    "Weigher",
+    "active_standard",
     "case_counts",
+    "case_row",
+    "components",
     "compute",
     "compute_all",
+    "owner_field",
     "period_cases",
     "period_visits",
+    "scored_visits",
+    "standard_of",
+    "weighted_scores",
 ]

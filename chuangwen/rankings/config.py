@@ -9,11 +9,12 @@ imported; a coordinator changes them by deriving a new version of the standard.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chuangwen.standards.services.validation import WEIGHT_NAMES, Place, clean_parameters
 
@@ -26,6 +27,23 @@ INDICATORS = WEIGHT_NAMES["rectification_weights"]
 PENALTIES = WEIGHT_NAMES["penalties"]
 # Indicators where a higher rate is worse: they enter the rectification score as (1 − rate).
 NEGATIVE = frozenset({"rework_rate", "overdue_rate", "extension_rate", "recurrence_rate"})
+
+# Their Chinese names (the method page, the tables and the drill-down use them).
+INDICATOR_NAMES = {
+    "disposal_rate": gettext_lazy("处置率"),
+    "ontime_rate": gettext_lazy("按期处置率"),
+    "rework_rate": gettext_lazy("返工率"),
+    "overdue_rate": gettext_lazy("超期率"),
+    "extension_rate": gettext_lazy("延期率"),
+    "recurrence_rate": gettext_lazy("复发率"),
+}
+COMPONENT_NAMES = {
+    "onsite": gettext_lazy("实地测评"),
+    "rectification": gettext_lazy("问题整改"),
+    "survey": gettext_lazy("问卷调查"),
+    "volunteer": gettext_lazy("志愿服务"),
+}
+PENALTY_NAMES = {"falsified_rectification": gettext_lazy("整改弄虚作假（抽查复核不通过）")}
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,26 @@ def from_parameters(parameters: dict[str, Any] | None) -> RankingConfig:
     if not any(config.composite.values()):
         raise ValueError(_("综合指数的权重不能全部为 0"))
     return config
+
+
+def from_snapshot(stored: dict[str, Any] | None) -> RankingConfig:
+    """The configuration stored with a published ranking (``RankingConfig.as_dict``), not today's; a key the
+    snapshot lacks takes the default."""
+    stored = stored or {}
+    defaults = from_parameters(None)
+    values: dict[str, Any] = {}
+    for item in fields(RankingConfig):
+        default = getattr(defaults, item.name)
+        value = stored.get(item.name)
+        if value is None:
+            values[item.name] = default
+        elif isinstance(default, dict):
+            values[item.name] = {name: Decimal(str(value.get(name, 0))) for name in default}
+        elif isinstance(default, int):
+            values[item.name] = int(value)
+        else:
+            values[item.name] = Decimal(str(value))
+    return RankingConfig(**values)
 
 
 def ranking_config(standard: Standard | None) -> RankingConfig:

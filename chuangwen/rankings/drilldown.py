@@ -13,44 +13,33 @@ everyone else gets 404.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy as _
 
 from chuangwen.cases.models import Case
 from chuangwen.evidence.models import Evidence
 from chuangwen.org.models import Unit
 from chuangwen.rankings import formulas
-from chuangwen.rankings.compute import case_counts
-from chuangwen.rankings.config import INDICATORS, NEGATIVE, RankingConfig, from_parameters
+from chuangwen.rankings.compute import Weigher, case_counts, case_row, components, weighted_scores
+from chuangwen.rankings.config import (
+    COMPONENT_NAMES,
+    INDICATOR_NAMES,
+    INDICATORS,
+    NEGATIVE,
+    PENALTY_NAMES,
+    RankingConfig,
+    from_snapshot,
+)
 from chuangwen.rankings.models import Ranking, RankingRow
 from chuangwen.rounds.models import RoundKind, Visit
-from chuangwen.standards.models import SiteType
 
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User
-
-# Chinese names of the indicators, components and penalties (the method page and tables use them).
-INDICATOR_NAMES = {
-    "disposal_rate": _("处置率"),
-    "ontime_rate": _("按期处置率"),
-    "rework_rate": _("返工率"),
-    "overdue_rate": _("超期率"),
-    "extension_rate": _("延期率"),
-    "recurrence_rate": _("复发率"),
-}
-COMPONENT_NAMES = {
-    "onsite": _("实地测评"),
-    "rectification": _("问题整改"),
-    "survey": _("问卷调查"),
-    "volunteer": _("志愿服务"),
-}
-PENALTY_NAMES = {"falsified_rectification": _("整改弄虚作假（抽查复核不通过）")}
 
 
 def may_see_unit(user: User, unit: Unit) -> bool:
@@ -64,26 +53,6 @@ def visible_unit(user: User, unit_id: int) -> Unit:
     if unit is None or not may_see_unit(user, unit):
         raise Http404
     return unit
-
-
-def ranking_config_of(ranking: Ranking) -> RankingConfig:
-    """The configuration stored with the snapshot (``RankingConfig.as_dict``), not today's; a key the snapshot
-    lacks takes the default."""
-    stored = ranking.config or {}
-    defaults = from_parameters(None)
-    values: dict[str, Any] = {}
-    for item in fields(RankingConfig):
-        default = getattr(defaults, item.name)
-        value = stored.get(item.name)
-        if value is None:
-            values[item.name] = default
-        elif isinstance(default, dict):
-            values[item.name] = {name: Decimal(str(value.get(name, 0))) for name in default}
-        elif isinstance(default, int):
-            values[item.name] = int(value)
-        else:
-            values[item.name] = Decimal(str(value))
-    return RankingConfig(**values)
 
 
 @dataclass
@@ -141,37 +110,23 @@ def visible_row(user: User, ranking_id: int, unit_id: int) -> tuple[Ranking, Ran
     return ranking, row
 
 
-def _visit_lines(visit_ids: list[int], config: RankingConfig) -> list[VisitLine]:
-    weights = {(s, c): w for s, c, w in SiteType.objects.values_list("standard_id", "code", "weight")}
+def _visit_lines(visit_ids: list[int], weigh: Weigher) -> list[VisitLine]:
     visits = Visit.objects.filter(pk__in=visit_ids).select_related("site", "round", "inspector")
     lines = []
     for visit in visits:
-        type_weight = weights.get((visit.round.standard_id, visit.site.site_type), Decimal(1))
-        revisit = visit.round.kind == RoundKind.REVISIT
-        weight = formulas.visit_weight(type_weight, visit.site.declared, revisit, config)
+        site, round_ = visit.site, visit.round
+        weight = weigh(round_.standard_id, site.site_type, site.declared, round_.kind)
+        type_weight = weigh.type_weight(round_.standard_id, site.site_type)
         score = Decimal(visit.score or 0)
-        lines.append(
-            VisitLine(visit, type_weight, visit.site.declared, revisit, weight, score, weight * score)
-        )
+        revisit = round_.kind == RoundKind.REVISIT
+        lines.append(VisitLine(visit, type_weight, site.declared, revisit, weight, score, weight * score))
     lines.sort(key=lambda line: (line.visit.finished_at or line.visit.received_at, line.visit.pk))
     return lines
 
 
-def visit_pairs(visit_ids: list[int], config: RankingConfig) -> list[tuple[Decimal, Decimal]]:
-    return [(line.score, line.weight) for line in _visit_lines(visit_ids, config)]
-
-
 def case_members(case: Case, as_of: datetime) -> dict[str, bool]:
     """Which numerators one case counts in (the same rule as the ranking, one case at a time)."""
-    row = (
-        case.state,
-        case.closed_at,
-        case.deadline,
-        case.rework_count,
-        case.extension_count,
-        case.recurrence_of_id,
-    )
-    return {name: bool(n) for name, n in case_counts([row], as_of).items()}
+    return {name: bool(n) for name, n in case_counts([case_row(case)], as_of).items()}
 
 
 def _photos(
@@ -195,13 +150,14 @@ def _photos(
 
 
 def drilldown(ranking: Ranking, row: RankingRow) -> Drilldown:
-    config = ranking_config_of(ranking)
-    lines = _visit_lines(list(row.visit_ids), config)
+    config = from_snapshot(ranking.config)
+    weigh = Weigher(config)
+    lines = _visit_lines(list(row.visit_ids), weigh)
     weight_sum = sum((line.weight for line in lines), Decimal(0))
     product_sum = sum((line.product for line in lines), Decimal(0))
     raw = formulas.weighted_mean((line.score, line.weight) for line in lines)
     all_ids = [pk for ids in ranking.rows.values_list("visit_ids", flat=True) for pk in ids]
-    prior = formulas.weighted_mean(visit_pairs(all_ids, config))
+    prior = formulas.weighted_mean(weighted_scores(all_ids, weigh))
     cases = list(
         Case.objects.filter(pk__in=row.case_ids)
         .select_related("site", "check_item", "finding")
@@ -230,12 +186,13 @@ def drilldown(ranking: Ranking, row: RankingRow) -> Drilldown:
                 "weight": config.rectification.get(name, Decimal(0)),
             }
         )
-    components = [
+    values = components(row)
+    parts = [
         {
             "name": name,
             "label": COMPONENT_NAMES[name],
             "weight": config.composite.get(name, Decimal(0)),
-            "value": {"onsite": row.onsite, "rectification": row.rectification}.get(name),
+            "value": values.get(name),
         }
         for name in config.composite
     ]
@@ -262,6 +219,6 @@ def drilldown(ranking: Ranking, row: RankingRow) -> Drilldown:
         counts=counts,
         stored_counts=stored,
         indicators=indicators,
-        components=components,
+        components=parts,
         penalties=penalties,
     )

@@ -11,8 +11,15 @@ from decimal import Decimal
 from typing import Any
 
 from chuangwen.rankings import formulas
-from chuangwen.rankings.config import NEGATIVE, RankingConfig, ranking_config
-from chuangwen.rankings.drilldown import COMPONENT_NAMES, INDICATOR_NAMES, PENALTY_NAMES
+from chuangwen.rankings.compute import active_standard
+from chuangwen.rankings.config import (
+    COMPONENT_NAMES,
+    INDICATOR_NAMES,
+    NEGATIVE,
+    PENALTY_NAMES,
+    RankingConfig,
+    ranking_config,
+)
 from chuangwen.standards.models import SiteType, Standard
 
 
@@ -30,10 +37,6 @@ class Method:
 
 def _share(weight: Decimal, total: Decimal) -> Decimal:
     return formulas.q_score(Decimal(100) * weight / total) if total else Decimal(0)
-
-
-def active_standard() -> Standard | None:
-    return Standard.objects.filter(is_active=True).order_by("-version").first()
 
 
 def method() -> Method:
@@ -81,11 +84,13 @@ def method() -> Method:
                 "result": formulas.q_score(shrunk) if shrunk is not None else None,
             }
         )
-    base = Decimal(1)
     weight_examples = [
-        {"declared": True, "revisit": False, "weight": formulas.visit_weight(base, True, False, config)},
-        {"declared": False, "revisit": False, "weight": formulas.visit_weight(base, False, False, config)},
-        {"declared": True, "revisit": True, "weight": formulas.visit_weight(base, True, True, config)},
-        {"declared": False, "revisit": True, "weight": formulas.visit_weight(base, False, True, config)},
+        {
+            "declared": declared,
+            "revisit": revisit,
+            "weight": formulas.visit_weight(Decimal(1), declared, revisit, config),
+        }
+        for revisit in (False, True)
+        for declared in (True, False)
     ]
     return Method(standard, config, site_types, components, indicators, penalties, examples, weight_examples)

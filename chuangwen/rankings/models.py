@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from chuangwen.core.writeonce import WriteOnce
 
 
 class PeriodKind(models.TextChoices):
@@ -20,8 +20,10 @@ class LevelKind(models.TextChoices):
     DEPARTMENT = "department", _("部门")
 
 
-class Ranking(models.Model):
+class Ranking(WriteOnce):
     """One published ranking of one level for one period, with the configuration it was computed with."""
+
+    write_once_message = "a published ranking never changes"
 
     period_kind = models.CharField(_("周期类型"), max_length=8, choices=PeriodKind.choices)
     period_key = models.CharField(_("周期"), max_length=20, help_text=_("round:<id> 或 month:YYYY-MM"))
@@ -64,17 +66,11 @@ class Ranking(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("a published ranking never changes")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise PermissionError("a published ranking never changes")
-
-
-class RankingRow(models.Model):
+class RankingRow(WriteOnce):
     """One unit's line of a published ranking, with the ids of the records behind its numbers."""
+
+    write_once_message = "a published ranking never changes"
 
     ranking = models.ForeignKey(
         Ranking, verbose_name=_("排名"), on_delete=models.PROTECT, related_name="rows"
@@ -109,11 +105,3 @@ class RankingRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ranking_id} {self.unit_name} {self.rank}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("a published ranking never changes")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise PermissionError("a published ranking never changes")

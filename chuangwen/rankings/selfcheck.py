@@ -18,16 +18,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chuangwen.org.models import UnitKind
 from chuangwen.rankings import formulas
-from chuangwen.rankings.compute import LevelMap, Period, _standard, period_visits
+from chuangwen.rankings.compute import (
+    LevelMap,
+    Period,
+    owner_field,
+    period_visits,
+    scored_visits,
+    standard_of,
+)
 from chuangwen.rankings.config import RankingConfig, ranking_config
-from chuangwen.rounds.models import RoundKind, RoundStatus, Visit, VisitStatus
+from chuangwen.rounds.models import RoundKind
 
 ROSIER_WINDOW = 3  # the last months with pairs that are looked at
 ROSIER_FLAGS = 2  # flagged in at least this many of them
@@ -75,26 +80,15 @@ def recent_months(count: int, today: date | None = None) -> list[date]:
     return sorted(months)
 
 
-def self_check_visits(period: Period) -> object:
-    moment = Coalesce(F("finished_at"), F("received_at"))
-    return (
-        Visit.objects.filter(
-            status=VisitStatus.ACCEPTED,
-            score__isnull=False,
-            round__status=RoundStatus.PUBLISHED,
-            round__kind=RoundKind.SELF_CHECK,
-        )
-        .alias(moment=moment)
-        .filter(moment__gte=period.start, moment__lt=period.end)
-    )
+def self_check_visits(period: Period) -> Any:
+    """Accepted, scored visits of published 自查 rounds finished in the month (``compute.scored_visits``)."""
+    return scored_visits(period, (RoundKind.SELF_CHECK,))
 
 
-def _site_means(visits: object, owner: str) -> dict[int, tuple[Decimal, int | None, str]]:
+def _site_means(visits: Any, owner: str) -> dict[int, tuple[Decimal, int | None, str]]:
     sums: dict[int, list[Decimal]] = defaultdict(list)
     info: dict[int, tuple[int | None, str]] = {}
-    for site_id, site_name, unit_id, score in visits.values_list(  # type: ignore[attr-defined]
-        "site_id", "site__name", owner, "score"
-    ):
+    for site_id, site_name, unit_id, score in visits.values_list("site_id", "site__name", owner, "score"):
         sums[site_id].append(Decimal(score))
         info[site_id] = (unit_id, site_name)
     return {pk: (sum(v, Decimal(0)) / len(v), info[pk][0], info[pk][1]) for pk, v in sums.items()}
@@ -105,9 +99,9 @@ def reliability(
 ) -> list[UnitReliability]:
     """Every active unit of the level, with its monthly gaps; flagged and rosier units first."""
     months = months or recent_months(6)
-    config = config or ranking_config(_standard(Period.for_month(months[-1])))
+    config = config or ranking_config(standard_of(Period.for_month(months[-1])))
     level_of = LevelMap(level)
-    owner = "site__responsible_unit_id" if level == UnitKind.DEPARTMENT else "site__area_unit_id"
+    owner = owner_field(level)
     result = {unit.pk: UnitReliability(unit.pk, unit.name) for unit in level_of.units}
     for month in months:
         period = Period.for_month(month)
@@ -126,7 +120,7 @@ def reliability(
     for unit in result.values():
         for gap in unit.months.values():
             if gap.pairs:
-                mean = sum((p.self_score - p.official_score for p in gap.pairs), Decimal(0)) / len(gap.pairs)
+                mean = sum((pair.gap for pair in gap.pairs), Decimal(0)) / len(gap.pairs)
                 gap.gap = formulas.q_score(mean)
                 gap.flagged = len(gap.pairs) >= config.selfcheck_min_pairs and gap.gap > config.selfcheck_gap
         unit.rosier = sum(m.flagged for m in unit.recent()) >= ROSIER_FLAGS

@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from chuangwen.accounts.models import Role
 from chuangwen.audit.services import record
-from chuangwen.rankings.compute import Period, UnitScore, _standard, compute
+from chuangwen.rankings.compute import Period, UnitScore, compute, standard_of
 from chuangwen.rankings.config import ranking_config
 from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
 from chuangwen.rounds.models import Round
@@ -21,6 +22,19 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from chuangwen.accounts.models import User
+
+
+ALREADY_PUBLISHED = _lazy("该周期的排名已发布，发布后不再更改；更正请在下一期体现")
+
+
+def is_coordinator(user: User) -> bool:
+    """Who computes and publishes rankings: the civilisation office's coordinators (and superusers)."""
+    return user.is_authenticated and (user.role == Role.COORDINATOR or user.is_superuser)
+
+
+def may_oversee(user: User) -> bool:
+    """Who sees self-check reliability: coordinators and leaders (and superusers)."""
+    return user.is_authenticated and (user.role in (Role.COORDINATOR, Role.LEADER) or user.is_superuser)
 
 
 def period_title(period: Period) -> str:
@@ -38,11 +52,11 @@ def published(period: Period, level: str) -> Ranking | None:
 
 def publish(period: Period, level: str, actor: User, request: HttpRequest | None = None) -> Ranking:
     """Compute and store the ranking of ``level`` for ``period`` (once: a second publication is refused)."""
-    if actor.role != Role.COORDINATOR and not actor.is_superuser:
+    if not is_coordinator(actor):
         raise PermissionError(_("只有文明办协调员可以发布排名"))
     if published(period, level) is not None:
-        raise ValidationError({"period": [_("该周期的排名已发布，发布后不再更改；更正请在下一期体现")]})
-    standard = _standard(period)
+        raise ValidationError({"period": [str(ALREADY_PUBLISHED)]})
+    standard = standard_of(period)
     config = ranking_config(standard)
     now = timezone.now()
     as_of = min(now, period.end)
@@ -84,9 +98,7 @@ def publish(period: Period, level: str, actor: User, request: HttpRequest | None
             )
             record(request, "ranking.publish", obj=ranking, actor=actor, detail={"rows": len(scores)})
     except IntegrityError:
-        raise ValidationError(
-            {"period": [_("该周期的排名已发布，发布后不再更改；更正请在下一期体现")]}
-        ) from None
+        raise ValidationError({"period": [str(ALREADY_PUBLISHED)]}) from None
     return ranking
 
 

@@ -18,41 +18,36 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chuangwen.accounts.models import Role, User
+from chuangwen.accounts.models import User
 from chuangwen.audit.services import record
 from chuangwen.cases.exports import require_format, spreadsheet_response
 from chuangwen.core.web import user_of
 from chuangwen.rankings import selfcheck, services, whatif
 from chuangwen.rankings.compute import LEVELS, OFFICIAL_KINDS, Period, UnitScore, compute
-from chuangwen.rankings.config import INDICATORS
-from chuangwen.rankings.drilldown import INDICATOR_NAMES, Drilldown, drilldown, visible_row, visible_unit
+from chuangwen.rankings.config import INDICATOR_NAMES, INDICATORS
+from chuangwen.rankings.drilldown import Drilldown, drilldown, may_see_unit, visible_row, visible_unit
 from chuangwen.rankings.method import method
 from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
-from chuangwen.rankings.services import row_out
+from chuangwen.rankings.services import is_coordinator, may_oversee, row_out
 from chuangwen.rounds.models import Round, RoundStatus
 
 # --- who may do what ---------------------------------------------------------------------------------------
 
-
-def is_coordinator(user: User) -> bool:
-    return user.is_authenticated and (user.role == Role.COORDINATOR or user.is_superuser)
-
-
-def may_oversee(user: User) -> bool:
-    return user.is_authenticated and (user.role in (Role.COORDINATOR, Role.LEADER) or user.is_superuser)
+ONLY_COORDINATORS = gettext_lazy("只有文明办协调员可以计算和发布排名。")
+ONLY_OVERSEERS = gettext_lazy("只有文明办协调员和区领导可以查看此页面。")
 
 
 def require_coordinator(request: HttpRequest) -> User:
     user = user_of(request)
     if not is_coordinator(user):
-        raise PermissionDenied(_("只有文明办协调员可以计算和发布排名。"))
+        raise PermissionDenied(str(ONLY_COORDINATORS))
     return user
 
 
 def require_overseer(request: HttpRequest) -> User:
     user = user_of(request)
     if not may_oversee(user):
-        raise PermissionDenied(_("只有文明办协调员和区领导可以查看此页面。"))
+        raise PermissionDenied(str(ONLY_OVERSEERS))
     return user
 
 
@@ -89,13 +84,20 @@ def parse_level(value: str) -> str | None:
     return value if value in LEVELS else None
 
 
+def choice_errors(period: Period | None, level: str | None) -> str:
+    """What is wrong with a chosen period and level (API), naming the field; empty when both are valid."""
+    problems = []
+    if period is None:
+        problems.append(_("period：请选择已发布的测评批次（round:<批次 ID>）或月份（month:YYYY-MM）"))
+    if level is None:
+        problems.append(_("level：排名对象须为 street、community 或 department"))
+    return "；".join(problems)
+
+
 def period_choices() -> list[tuple[str, str]]:
-    months = [
-        (f"month:{m:%Y-%m}", _("%(year)d年%(month)d月") % {"year": m.year, "month": m.month})
-        for m in recent_months()
-    ]
+    months = [Period.for_month(m) for m in recent_months()]
     rounds = [(f"round:{r.pk}", f"{r.name}（{r.get_kind_display()}）") for r in period_rounds()[:50]]
-    return months + rounds
+    return [(p.key, services.period_title(p)) for p in months] + rounds
 
 
 # --- rows for tables and exports ----------------------------------------------------------------------------
@@ -193,8 +195,6 @@ def ranking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     ranking = get_object_or_404(Ranking.objects.select_related("standard", "published_by", "previous"), pk=pk)
     rows = list(ranking.rows.select_related("unit"))
-    from chuangwen.rankings.drilldown import may_see_unit
-
     views = []
     for row in rows:
         view = row_view(row)
@@ -421,12 +421,10 @@ def _chosen(request: HttpRequest) -> list[int]:
 def act_page(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = visible_unit(user_of(request), unit_id)
     try:
-        scene = whatif.scene_for(whatif.level_of_unit(unit))
+        result, costs = whatif.plan(unit, _chosen(request))
     except whatif.NotRanked as exc:
         return render(request, "rankings/act.html", {"unit": unit, "error": str(exc)})
-    costs = whatif.case_costs(unit, scene=scene)
-    result = whatif.what_if(unit, _chosen(request), scene=scene)
-    title = services.period_title(scene.period)
+    title = services.period_title(result.period)
     return render(
         request, "rankings/act.html", {"unit": unit, "costs": costs, "result": result, "title": title}
     )

@@ -60,9 +60,12 @@ def open_cases(unit: Unit) -> Any:
     )
 
 
-def _rules(visit_ids: Iterable[int]) -> dict[int, list[tuple[int, scoring.ScoredJudgement]]]:
+Rules = dict[int, list[tuple[int, scoring.ScoredJudgement]]]
+
+
+def _rules(visit_ids: Iterable[int]) -> Rules:
     """visit id → its judgements (id, as scoring sees them)."""
-    found: dict[int, list[tuple[int, scoring.ScoredJudgement]]] = defaultdict(list)
+    found: Rules = defaultdict(list)
     judgements = Judgement.objects.filter(visit_id__in=list(visit_ids)).select_related("check_item")
     for judgement in judgements:
         item = judgement.check_item
@@ -73,15 +76,17 @@ def _rules(visit_ids: Iterable[int]) -> dict[int, list[tuple[int, scoring.Scored
     return found
 
 
-def rescored_visits(cases: Iterable[Case], scene: Scene) -> dict[int, Decimal]:
-    """Visit id → its site score with the chosen cases' findings removed (visits of the period only)."""
+def rescored_visits(cases: Iterable[Case], scene: Scene, rules: Rules | None = None) -> dict[int, Decimal]:
+    """Visit id → its site score with the chosen cases' findings removed (visits of the period only);
+    ``rules`` are the judgements already read (``_rules``) when the caller rescores case after case."""
     in_period = {visit.pk for visit in scene.visits}
     removed: dict[int, set[int]] = defaultdict(set)
     for case in cases:
         finding = case.finding
         if finding is not None and finding.visit_id in in_period:
             removed[finding.visit_id].add(finding.judgement_id)
-    rules = _rules(removed)
+    if rules is None:
+        rules = _rules(removed)
     return {
         visit_id: scoring.site_score(j for pk, j in rules.get(visit_id, []) if pk not in dropped)
         for visit_id, dropped in removed.items()
@@ -139,7 +144,7 @@ def case_costs(unit: Unit, *, scene: Scene | None = None) -> list[CaseCost]:
                 deduction = scoring.item_deduction(judgement.rule, judgement.result, judgement.count)
             if finding.visit_id in weight_of and total_weight:
                 share = weight_of[finding.visit_id] / total_weight
-        after = scene.evaluate(rescored_visits([case], scene), [case.pk])[unit.pk]
+        after = scene.evaluate(rescored_visits([case], scene, rules), [case.pk])[unit.pk]
         costs.append(
             CaseCost(
                 case=case,
@@ -162,3 +167,10 @@ def what_if(unit: Unit, case_ids: Iterable[int], *, scene: Scene | None = None) 
     before = scene.evaluate()[unit.pk]
     after = scene.evaluate(rescored_visits(chosen, scene), [case.pk for case in chosen])[unit.pk]
     return WhatIf(unit, scene.period, sorted(case.pk for case in chosen), before, after)
+
+
+def plan(unit: Unit, case_ids: Iterable[int]) -> tuple[WhatIf, list[CaseCost]]:
+    """What the act page and its API show, over one load of the level: the what-if of the chosen cases and
+    the cost of every open case. Raises ``NotRanked`` for a unit of a kind that is not ranked."""
+    scene = scene_for(level_of_unit(unit))
+    return what_if(unit, case_ids, scene=scene), case_costs(unit, scene=scene)

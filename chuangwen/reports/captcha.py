@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import io
 import secrets
+from functools import cache
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -23,6 +24,7 @@ def _digest(answer: str, salt: str) -> str:
     return hmac.new(key, f"captcha:{salt}:{answer.upper()}".encode(), hashlib.sha256).hexdigest()
 
 
+@cache  # read the font file once, not on every drawing
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     for path in (
         "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,14 +13,11 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from chuangwen.cases.models import OPEN_STATES, Case
+from chuangwen.org.geo import METRES_PER_DEGREE
 from chuangwen.reports.models import CitizenReport, ReportCategory, ReportSupporter
 from chuangwen.reports.public import public_code
-from chuangwen.reports.services import EARTH_M_PER_DEG, PHONE_RE, address_hash, keyed_hash, normalise_phone
+from chuangwen.reports.services import PHONE_RE, address_hash, keyed_hash, normalise_phone
 from chuangwen.rounds.routes import haversine_m
-
-if TYPE_CHECKING:
-    pass
-
 
 # --- "me too" and the duplicate guard -------------------------------------------------------------------
 
@@ -54,7 +50,7 @@ def add_supporter(report: CitizenReport, person: str) -> bool:
 
 
 def degree_box(lat: float, lng: float, metres: float) -> Q:
-    d_lat = metres / EARTH_M_PER_DEG * 1.01
+    d_lat = metres / METRES_PER_DEGREE * 1.01
     d_lng = d_lat / max(0.01, math.cos(math.radians(lat)))
     return Q(lat__gte=lat - d_lat, lat__lte=lat + d_lat, lng__gte=lng - d_lng, lng__lte=lng + d_lng)
 

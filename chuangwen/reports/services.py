@@ -43,7 +43,6 @@ from chuangwen.evidence.services import PhotoMeta, ingest_photo
 from chuangwen.org.coords import gcj02_to_wgs84
 from chuangwen.org.geo import LocationError, locate_area_unit
 from chuangwen.org.models import Unit
-from chuangwen.reports.masking import mask_phone, may_see_phone, phone_for
 from chuangwen.reports.models import CitizenReport, ReportCategory, ReportSource
 
 if TYPE_CHECKING:
@@ -51,15 +50,6 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from chuangwen.standards.models import CheckItem
-
-__all__ = [
-    "RateLimited",
-    "find_by_code",
-    "mask_phone",
-    "may_see_phone",
-    "phone_for",
-    "submit_report",
-]
 
 PORTAL_USERNAME = "citizen-portal"
 CODE_PREFIX = "SP"
@@ -69,7 +59,6 @@ PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 DESCRIPTION_MIN, DESCRIPTION_MAX = 5, 1000
 # A site this close to the reported point lends the report its routing (check item rules, responsible unit).
 SITE_RADIUS_M = 200.0
-EARTH_M_PER_DEG = 6_371_008.8 * math.pi / 180
 
 
 class RateLimited(Exception):
@@ -278,10 +267,11 @@ def _locate(lng: float, lat: float) -> Unit:
     return Unit.objects.get(pk=match.unit_id)
 
 
-def _store_photos(photos: Sequence[Any], client_id: uuid.UUID, lat: float, lng: float) -> list[Evidence]:
+def _store_photos(
+    photos: Sequence[Any], client_id: uuid.UUID, lat: float, lng: float, user: User
+) -> list[Evidence]:
     """Each photo through the evidence pipeline (checks, re-encoding, durable storage) before any row of the
     report exists. Their client ids derive from the report's, so a resend stores nothing twice."""
-    user = portal_user()
     stored = []
     for index, upload in enumerate(photos):
         meta = PhotoMeta(
@@ -333,14 +323,15 @@ def submit_report(
         lng_f, lat_f = gcj02_to_wgs84(lng_f, lat_f)
     area = _locate(lng_f, lat_f)
     check_rate_limits(ip if source == ReportSource.WEB else None, phone)
-    evidence = _store_photos(photo_list, client_id, lat_f, lng_f)
+    user = portal_user()
+    evidence = _store_photos(photo_list, client_id, lat_f, lng_f, user)
     text = description.strip()
     integration_name = str(getattr(integration, "name", integration) or "")
     try:
         with transaction.atomic():
             return _create(
                 category, text, lat_f, lng_f, client_id, evidence, phone, (address or "").strip(),
-                source, integration_name, address_hash(ip), area, request,
+                source, integration_name, address_hash(ip), area, user, request,
             )  # fmt: skip
     except IntegrityError:
         raced = CitizenReport.objects.filter(client_id=client_id).select_related("case", "category").first()
@@ -362,9 +353,9 @@ def _create(
     integration: str,
     ip_hash: str,
     area: Unit,
+    user: User,
     request: HttpRequest | None,
 ) -> CitizenReport:
-    user = portal_user()
     item = current_check_item(category.check_item_code)
     case = case_services.create_case(
         source=CaseSource.CITIZEN,
@@ -430,7 +421,7 @@ def rate_report(
         current = CitizenReport.objects.select_for_update().select_related("case").get(pk=report.pk)
         if current.case.state != CaseState.CLOSED:
             raise ValidationError({"rating": [_("问题办结后才能评价")]})
-        if current.rating is not None and current.rated_at is not None and _rated_this_closure(current):
+        if _rated_this_closure(current):
             raise ValidationError({"rating": [_("您已评价过本次办理结果")]})
         now = timezone.now()
         CitizenReport.objects.filter(pk=current.pk).update(
@@ -448,14 +439,15 @@ def rate_report(
 
 
 def _rated_this_closure(report: CitizenReport) -> bool:
+    """Rated since the case was last closed (a reopened and closed again report may be rated again)."""
     closed_at = report.case.closed_at
-    return closed_at is None or report.rated_at is None or report.rated_at >= closed_at
+    if report.rating is None or report.rated_at is None:
+        return False
+    return closed_at is None or report.rated_at >= closed_at
 
 
 def can_rate(report: CitizenReport) -> bool:
-    return report.case.state == CaseState.CLOSED and not (
-        report.rating is not None and _rated_this_closure(report)
-    )
+    return report.case.state == CaseState.CLOSED and not _rated_this_closure(report)
 
 
 def reopen_deadline(report: CitizenReport) -> datetime | None:

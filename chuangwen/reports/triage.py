@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import User
 from chuangwen.cases import services as case_services
-from chuangwen.cases.models import Case, RoutingRule
-from chuangwen.cases.routing import RouteDecision, route
-from chuangwen.org.models import Unit
+from chuangwen.cases.models import Case
+from chuangwen.cases.routing import RouteDecision, duty_rules, route
+from chuangwen.org.models import Unit, UnitKind
 from chuangwen.reports.guard import add_supporter, degree_box
 from chuangwen.reports.models import CitizenReport
 from chuangwen.reports.services import SITE_RADIUS_M, current_check_item, keyed_hash
@@ -61,30 +60,23 @@ def suggest_route(report: CitizenReport) -> RouteDecision | None:
         return RouteDecision(decision.unit, decision.rule, words)
     duty = report.category.duty or (item.duty if item is not None else "")
     area = report.case.area_unit
-    if duty and area is not None:
-        area_ids = [int(part) for part in area.path.strip("/").split("/") if part]
-        rules = (
-            RoutingRule.objects.filter(active=True, target_unit__active=True, check_item_code="", duty=duty)
-            .filter(Q(area_unit__isnull=True) | Q(area_unit_id__in=area_ids))
-            .select_related("area_unit", "target_unit")
+    if area is None:
+        return None
+    rules = duty_rules(area, duty) if duty else []
+    if rules:
+        rule = rules[0]
+        words = _("按分派规则 #%(id)d（责任类别“%(duty)s”）派往%(unit)s")
+        return RouteDecision(
+            rule.target_unit, rule, words % {"id": rule.pk, "duty": duty, "unit": rule.target_unit.name}
         )
-        ranked = sorted(rules, key=lambda r: (-(r.area_unit.depth if r.area_unit else -1), -r.priority, r.pk))
-        if ranked:
-            rule = ranked[0]
-            return RouteDecision(
-                rule.target_unit,
-                rule,
-                _("按分派规则 #%(id)d（责任类别“%(duty)s”）派往%(unit)s")
-                % {"id": rule.pk, "duty": duty, "unit": rule.target_unit.name},
-            )
-    if area is not None:
-        street = area
-        while street.kind not in ("street", "district") and street.parent_id is not None:
-            parent = street.parent
-            assert parent is not None
-            street = parent
-        return RouteDecision(street, None, _("按问题所在区域派往%(unit)s") % {"unit": street.name})
-    return None
+    street = _street_of(area)
+    return RouteDecision(street, None, _("按问题所在区域派往%(unit)s") % {"unit": street.name})
+
+
+def _street_of(area: Unit) -> Unit:
+    """The street (else the district) the area lies in; the top of the tree when it lies in neither."""
+    chain = [*area.ancestors(), area]
+    return next((u for u in reversed(chain) if u.kind in (UnitKind.STREET, UnitKind.DISTRICT)), chain[0])
 
 
 def accept_report(

@@ -51,13 +51,10 @@ def triage_list(request: HttpRequest) -> HttpResponse:
     if TABS[tab]:
         reports = reports.filter(case__state__in=TABS[tab]).order_by("created_at", "id")
     total = reports.count()
+    shown = list(reports[:LIST_LIMIT])
     rows = [
-        {
-            "report": report,
-            "phone": phone_for(user, report.phone),
-            "status": public.public_status(report),
-        }
-        for report in reports[:LIST_LIMIT]
+        {"report": report, "phone": phone_for(user, report.phone), "status": status}
+        for report, status in zip(shown, public.public_statuses(shown), strict=True)
     ]
     context = {"rows": rows, "total": total, "limit": LIST_LIMIT, "tab": tab, "can_act": can_act}
     return render(request, "reports/triage_list.html", context)
@@ -87,15 +84,20 @@ def triage_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_act = _require_overseer(request)
     user = user_of(request)
     report = _visible_report(request, pk)
-    visible_codes = set(CitizenReport.objects.visible_to(user).values_list("tracking_code", flat=True))
-    duplicates = [
+    near = [
         item
         for item in guard.nearby(report.category, report.lat, report.lng)
         if item.tracking_code != report.tracking_code
-        and (not item.tracking_code or item.tracking_code in visible_codes)
     ]
+    near_codes = {item.tracking_code for item in near if item.tracking_code}
+    visible_codes = set(
+        CitizenReport.objects.visible_to(user)
+        .filter(tracking_code__in=near_codes)
+        .values_list("tracking_code", flat=True)
+    )
+    duplicates = [item for item in near if not item.tracking_code or item.tracking_code in visible_codes]
     suggestion = triage.suggest_route(report) if report.case.state == CaseState.NEW else None
-    usable = set(Unit.objects.visible_to(user).filter(active=True).values_list("pk", flat=True))
+    units = Unit.objects.visible_to(user).filter(active=True)
     context: dict[str, Any] = {
         "report": report,
         "case": report.case,
@@ -105,8 +107,8 @@ def triage_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "duplicates": [item for item in duplicates if item.tracking_code],
         "nearby_cases": [item for item in duplicates if not item.tracking_code],
         "suggestion": suggestion,
-        "suggestion_usable": suggestion is not None and suggestion.unit.pk in usable,
-        "unit_options": unit_choices(Unit.objects.visible_to(user).filter(active=True)),
+        "suggestion_usable": suggestion is not None and units.filter(pk=suggestion.unit.pk).exists(),
+        "unit_options": unit_choices(units),
         "can_act": can_act and report.case.state == CaseState.NEW,
         "site": triage.nearest_site(report)[0],
     }

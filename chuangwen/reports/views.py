@@ -32,14 +32,10 @@ from chuangwen.reports.models import CitizenReport, ReportCategory
 FIELDS = ("category", "description", "lat", "lng", "phone", "address", "photos", "captcha", "client_id")
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return client_address(request)
-
-
 def _form_context(
     request: HttpRequest, values: dict[str, Any], errors: dict[str, list[str]]
 ) -> dict[str, Any]:
-    needs_captcha = services.captcha_required(_ip(request))
+    needs_captcha = services.captcha_required(client_address(request))
     return {
         "categories": services.active_categories(),
         "values": values,
@@ -89,7 +85,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
     values = {key: request.POST.get(key, "") for key in FIELDS}
     values["gcj02"] = request.POST.get("gcj02", "")
     errors: dict[str, list[str]] = {}
-    ip = _ip(request)
+    ip = client_address(request)
     if services.captcha_required(ip) and not captcha.verify(request.session, request.POST.get("captcha", "")):
         errors["captcha"] = [_("验证码不正确或已失效，请重新输入")]
     category = ReportCategory.objects.filter(code=values["category"], active=True).first()
@@ -177,7 +173,9 @@ def _report_or_404(code: str) -> CitizenReport:
 def support(request: HttpRequest, code: str) -> HttpResponse:
     report = _report_or_404(code)
     try:
-        _report, added = guard.support_report(report, phone=request.POST.get("phone", ""), ip=_ip(request))
+        _report, added = guard.support_report(
+            report, phone=request.POST.get("phone", ""), ip=client_address(request)
+        )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from chuangwen.org.models import path_ids
+
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User
 
@@ -17,10 +19,6 @@ if TYPE_CHECKING:
 def _unit_path(user: User) -> str | None:
     unit = user.unit if user.is_authenticated else None
     return unit.path if unit is not None else None
-
-
-def _ancestor_ids(path: str) -> list[int]:
-    return [int(part) for part in path.strip("/").split("/") if part]
 
 
 class RoundKind(models.TextChoices):
@@ -63,7 +61,7 @@ class RoundQuerySet(models.QuerySet["Round"]):
         path = _unit_path(user)
         if path is None:
             return self.none()
-        over_me = Q(status=RoundStatus.PUBLISHED, target_unit_id__in=_ancestor_ids(path))
+        over_me = Q(status=RoundStatus.PUBLISHED, target_unit_id__in=path_ids(path))
         return self.filter(Q(pk__in=self.fully_visible_to(user).values("pk")) | over_me)
 
 

@@ -211,7 +211,7 @@ def eligible_sites(round_: Round, params: Mapping[str, Any]) -> QuerySet[Site]:
 
 def street_code_of(area_unit: Unit, streets: Mapping[int, str]) -> str:
     """The code of the street-level unit on the area unit's path, or the area unit's own code."""
-    for pk in (int(part) for part in area_unit.path.strip("/").split("/") if part):
+    for pk in area_unit.lineage_ids:
         if pk in streets:
             return streets[pk]
     return area_unit.code
@@ -226,7 +226,7 @@ def failed_site_ids(site_ids: Iterable[int], exclude_round: Round | None = None)
 
 
 def snapshot_of(round_: Round, sites: Sequence[Site], params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    ids = {pk for site in sites for pk in (int(p) for p in site.area_unit.path.strip("/").split("/") if p)}
+    ids = {pk for site in sites for pk in site.area_unit.lineage_ids}
     streets = dict(Unit.objects.filter(pk__in=ids, kind=UnitKind.STREET).values_list("pk", "code"))
     failed = failed_site_ids([s.pk for s in sites], round_) if params.get("revisit") else set()
     return sampling.eligible_snapshot(

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import Role, User
 from chuangwen.core.web import querystring, user_of
-from chuangwen.org.models import Unit
-from chuangwen.org.views import boundary_feature, path_ids
+from chuangwen.org.models import Unit, path_ids
+from chuangwen.org.views import boundary_feature
 from chuangwen.sites import services
 from chuangwen.sites.forms import SiteFilterForm, SiteForm
 from chuangwen.sites.models import Site, SiteQuerySet

@@ -1,6 +1,6 @@
 /*
  * 创文 problem heat map: grid cells shaded by the number of problems, findings and open cases as points.
- * The server does the aggregation (dashboards/services.py: heat_cells); no plugin.
+ * The server does the aggregation (dashboards/services/heatmap.py: heat_cells); no plugin.
  *
  * <div id="heat-map" data-heat-source="/dashboards/heatmap.json?…" data-boundaries-url="…" data-tile-url="">
  * After loading: data-state="ready", data-cell-count, data-point-count.
