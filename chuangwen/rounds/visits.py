@@ -132,9 +132,11 @@ def _round_open(round_: Round) -> None:
         raise VisitRefused(409, "round_closed", _("该批次当前不接受测评结果（未开始、已发布或已取消）"))
 
 
-def _already_visited(round_: Round, site: Site) -> None:
+def _already_visited(round_: Round, site: Site, client_id: UUID) -> None:
     # An integrity rule, so unscoped on purpose; only team members (who see the whole round) get its answer.
-    if Visit.objects.filter(round=round_, site=site).exclude(status=VisitStatus.SENT_BACK).exists():
+    # The visit being resent is not "another" visit: a resend racing its first send must find it, not refuse.
+    others = Visit.objects.filter(round=round_, site=site).exclude(client_id=client_id)
+    if others.exclude(status=VisitStatus.SENT_BACK).exists():
         detail = _("本批次已提交过该点位的测评；如需重测，请联系文明办退回原测评")
         raise VisitRefused(409, "already_visited", detail)
 
@@ -377,7 +379,7 @@ def _store(checked: _Checked, user: User, request: HttpRequest | None) -> tuple[
         if stored is not None:
             return stored, False
         _round_open(entry.round)  # again under the lock: publication may have happened meanwhile
-        _already_visited(entry.round, entry.site)
+        _already_visited(entry.round, entry.site, data.client_id)
         visit = _create_visit(checked, user)
         detail = {
             "client_id": str(visit.client_id),
@@ -408,7 +410,7 @@ def submit_visit(
         return stored, False
     entry, team = _entry(round_, teams, data.site_id)
     _round_open(round_)
-    _already_visited(round_, entry.site)
+    _already_visited(round_, entry.site, data.client_id)
     items = check_items(round_, entry.site)
     position = validate_rules(data, items, entry.site, max_distance_m(round_))
     _photos(data, user, round_, entry.site)
