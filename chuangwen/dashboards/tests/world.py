@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from conftest import make_user
 
-__all__ = ["add_visit", "world"]
+__all__ = ["WORLD_NOW", "add_visit", "world", "world_clock"]
+
+# The world is built in the middle of a month, away from month and year ends, whatever today is: "the previous
+# month" and "this month" must not swap places during the first days of a real month.
+WORLD_NOW = datetime.fromisoformat("2026-06-17T10:00:00+08:00")
+
+
+@pytest.fixture
+def world_clock() -> Iterator[datetime]:
+    with time_machine.travel(WORLD_NOW, tick=True):
+        yield WORLD_NOW
 
 
 def add_visit(
@@ -76,7 +88,9 @@ def photo(uploader: Any, visit: Any = None) -> Any:
 
 
 @pytest.fixture
-def world(org: dict[str, Any], users: dict[str, Any], sites: dict[str, Any]) -> dict[str, Any]:
+def world(
+    world_clock: datetime, org: dict[str, Any], users: dict[str, Any], sites: dict[str, Any]
+) -> dict[str, Any]:
     from chuangwen.cases import services as case_services
     from chuangwen.cases.models import CaseEvent
     from chuangwen.dashboards import services
