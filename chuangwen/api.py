@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader, SessionAuth
+
+
+class ExpiredTokenError(AuthenticationError):
+    """A token past its expiry: answered 401 with a reason, not the bare "Unauthorized" of a wrong key."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(401, message)
 
 
 class TokenAuth(APIKeyHeader):
@@ -15,11 +23,14 @@ class TokenAuth(APIKeyHeader):
     param_name = "Authorization"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        from chuangwen.accounts.services import user_for_token
+        from chuangwen.accounts.services import TokenExpired, user_for_token
 
         if not key or not key.startswith("Token "):
             return None
-        user = user_for_token(key.removeprefix("Token ").strip())
+        try:
+            user = user_for_token(key.removeprefix("Token ").strip())
+        except TokenExpired as exc:
+            raise ExpiredTokenError(str(exc)) from None
         if user is not None:
             request.user = user
         return user
@@ -32,6 +43,20 @@ api = NinjaAPI(
     auth=[TokenAuth(), SessionAuth()],  # a token request must not fail the session CSRF check first
     docs_url="/docs",
 )
+
+
+@api.exception_handler(ExpiredTokenError)
+def expired_token(request: HttpRequest, exc: ExpiredTokenError) -> HttpResponse:
+    body = {"detail": exc.message, "code": "token_expired"}
+    return JsonResponse(body, status=401, json_dumps_params={"ensure_ascii": False})
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> Any:
+    """422 as ninja has it (``detail``: loc, msg, type), with pydantic's English messages put in Chinese."""
+    from chuangwen.core.bounds import chinese_error
+
+    return api.create_response(request, {"detail": [chinese_error(e) for e in exc.errors]}, status=422)
 
 
 def _register() -> None:

@@ -7,6 +7,7 @@ The embedded default needs no server: SQLite under ``var/`` and a SQLite-backed 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header on every response (see below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "chuangwen.core.middleware.ChineseFirstLocaleMiddleware",
@@ -220,6 +222,9 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(8 * 1024 * 102
 EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", str(40_000_000)))
 # An upright JPEG is kept as its own pixels, re-written without metadata; true decodes and re-encodes it too.
 EVIDENCE_REENCODE_ALL = env_bool("EVIDENCE_REENCODE_ALL", False)
+# Photos decoded at once per process; a request that gets no slot within the wait answers 503 (Retry-After).
+EVIDENCE_DECODE_CONCURRENCY = int(os.environ.get("EVIDENCE_DECODE_CONCURRENCY", "2"))
+EVIDENCE_DECODE_WAIT_SECONDS = float(os.environ.get("EVIDENCE_DECODE_WAIT_SECONDS", "5"))
 # Only the ingest benchmark sets this: a baseline endpoint that stores bytes and a row without any check.
 BENCH_BASELINE = env_bool("CHUANGWEN_BENCH_BASELINE", False) and not PRODUCTION
 
@@ -237,11 +242,17 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        # Django's default list names first_name/last_name, which this project does not fill in.
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email")},
+    },
+    {"NAME": "chuangwen.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "chuangwen.accounts.passwords.CharacterClassValidator"},
+    # The similarity check lets the username typed twice through (ratio 0.67 < 0.7): refuse containment.
+    {"NAME": "chuangwen.accounts.passwords.UsernameInPasswordValidator"},
 ]
 # Lockout: this many failures inside the window lock the account (or the address) for the window.
 LOCKOUT_ACCOUNT_FAILURES = int(os.environ.get("LOCKOUT_ACCOUNT_FAILURES", "5"))
@@ -254,6 +265,23 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Roles that must use a TOTP second factor, e.g. "admin,coordinator" (production default).
 REQUIRE_2FA_ROLES = env_list("REQUIRE_2FA_ROLES", "admin,coordinator" if PRODUCTION else "")
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("AUDIT_RETENTION_DAYS", "365")))
+# API tokens expire this many days after they are issued (chuangwen issue-token; docs/security.md).
+API_TOKEN_DAYS = max(1, int(os.environ.get("API_TOKEN_DAYS", "90")))
+
+
+def _trusted_proxies() -> list[str]:
+    """Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; a typo stops the start."""
+    entries = env_list("TRUSTED_PROXIES", "")
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise RuntimeError(f"TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
+    return entries
+
+
+# Empty: the connecting address is the client (no proxy is believed). See chuangwen/core/web.py::client_ip.
+TRUSTED_PROXIES = _trusted_proxies()
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; harmless either way
@@ -272,6 +300,40 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+
+# --- Audit chain keys and external checkpoints (docs/security.md, "Audit chain") ---------------------------
+def _audit_hmac_keys() -> tuple[tuple[str, str], ...]:
+    """The audit chain's HMAC keys (first signs, all verify): from AUDIT_HMAC_KEY or AUDIT_HMAC_KEY_FILE;
+    the embedded default keeps a generated one under var/. Never SECRET_KEY: the two must be separable."""
+    from chuangwen.audit import keyring
+
+    text, key_file = os.environ.get("AUDIT_HMAC_KEY", ""), os.environ.get("AUDIT_HMAC_KEY_FILE", "")
+    if text and key_file:
+        raise RuntimeError("set AUDIT_HMAC_KEY or AUDIT_HMAC_KEY_FILE, not both")
+    if key_file:
+        try:
+            text = Path(key_file).read_text()
+        except OSError as exc:
+            raise RuntimeError(f"AUDIT_HMAC_KEY_FILE cannot be read: {exc.strerror}") from exc
+    elif not text:
+        if PRODUCTION:
+            raise RuntimeError(
+                "AUDIT_HMAC_KEY or AUDIT_HMAC_KEY_FILE must be set when CHUANGWEN_MODE=production"
+            )
+        text = keyring.load_or_create(VAR_DIR / "audit_hmac_key")
+    try:
+        keys = keyring.parse(text)
+    except keyring.KeyringError as exc:
+        raise RuntimeError(f"AUDIT_HMAC_KEY: {exc}") from exc
+    if any(key == SECRET_KEY for _id, key in keys):
+        raise RuntimeError("AUDIT_HMAC_KEY must not be the SECRET_KEY")
+    return keys
+
+
+AUDIT_HMAC_KEYS = _audit_hmac_keys()
+# Append-only JSON lines of (seq, hash, time, HMAC), written every ten minutes; `chattr +a` it in production.
+AUDIT_ANCHOR_FILE: Path | None = Path(os.environ.get("AUDIT_ANCHOR_FILE") or VAR_DIR / "audit-anchors.jsonl")
+
 # --- Maps ---------------------------------------------------------------------------------------------------
 # No tiles by default (no outside network); set a Tianditu or local tile server URL template to show one.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
@@ -280,6 +342,62 @@ MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 SITE_OUTSIDE_TOLERANCE_M = float(os.environ.get("SITE_OUTSIDE_TOLERANCE_M", "100"))
 # Sibling boundaries may touch; an overlap larger than this (square metres) refuses the boundary import.
 BOUNDARY_OVERLAP_TOLERANCE_M2 = float(os.environ.get("BOUNDARY_OVERLAP_TOLERANCE_M2", "1"))
+
+
+# --- Content-Security-Policy (docs/security.md, "Script injection and Content-Security-Policy") -----------
+def _tile_source(url: str) -> list[str]:
+    """The CSP source of MAP_TILE_URL's host ("https://t{s}.tianditu.gov.cn/…" → "https://*.tianditu.gov.cn");
+    nothing for a tile server on this site (a relative URL), which 'self' already allows."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "SUBDOMAIN"))
+    if not parts.netloc:
+        return []
+    labels = parts.netloc.split(".")
+    templated = [i for i, label in enumerate(labels) if "SUBDOMAIN" in label or "{" in label]
+    host = ".".join(["*", *labels[templated[-1] + 1 :]]) if templated else parts.netloc
+    return [f"{parts.scheme}://{host}" if parts.scheme else host]
+
+
+# enforce (default) | report-only (violations are reported, nothing is blocked) | off
+CSP_MODE = os.environ.get("CSP_MODE", "enforce").strip().lower()
+if CSP_MODE not in {"enforce", "report-only", "off"}:
+    raise RuntimeError("CSP_MODE must be enforce, report-only or off")
+CSP_REPORT_URL = "/csp-report/"  # chuangwen.core.urls: core:csp_report
+CSP_REPORT_MAX_BYTES = 16 * 1024
+# Reports accepted per address within the window; the rest are answered 429 and not stored.
+CSP_REPORT_RATE_LIMIT = int(os.environ.get("CSP_REPORT_RATE_LIMIT", "60"))
+CSP_REPORT_RATE_WINDOW_SECONDS = int(os.environ.get("CSP_REPORT_RATE_WINDOW_SECONDS", "600"))
+CSP_REPORT_RETENTION_DAYS = 180
+
+
+def _csp_policy() -> dict[str, Any]:
+    from csp.constants import NONCE, NONE, REPORT_SAMPLE, SELF
+
+    return {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            # NONCE becomes 'nonce-…' only on a page that asked for request.csp_nonce (the phone app's import
+            # map); everywhere else script-src is just 'self'. No 'unsafe-inline', no 'unsafe-eval'.
+            # 'report-sample' puts the first characters of a refused inline script or style in the report.
+            "script-src": [SELF, REPORT_SAMPLE, NONCE],
+            "style-src": [SELF, REPORT_SAMPLE],
+            "img-src": [SELF, "data:", "blob:", *_tile_source(MAP_TILE_URL)],
+            "connect-src": [SELF],
+            "worker-src": [SELF],
+            "frame-ancestors": [NONE],
+            "base-uri": [SELF],
+            "form-action": [SELF],
+            "object-src": [NONE],
+            "report-uri": CSP_REPORT_URL,
+        }
+    }
+
+
+CONTENT_SECURITY_POLICY: dict[str, Any] | None = _csp_policy() if CSP_MODE == "enforce" else None
+CONTENT_SECURITY_POLICY_REPORT_ONLY: dict[str, Any] | None = (
+    _csp_policy() if CSP_MODE == "report-only" else None
+)
 
 # --- Photo checks of rectification photos (cases/photochecks.py) ------------------------------------------
 # A photo taken farther than this from the problem (after allowing for its GPS accuracy) is flagged.
@@ -296,6 +414,9 @@ CASES_RECURRENCE_DAYS = int(os.environ.get("CASES_RECURRENCE_DAYS", "90"))
 CASES_LEADER_AFTER_WORKDAYS = int(os.environ.get("CASES_LEADER_AFTER_WORKDAYS", "3"))
 # A 12345 hotline order without a 办理时限 is due this many working days after it was taken.
 CASES_HOTLINE_DEFAULT_DAYS = int(os.environ.get("CASES_HOTLINE_DEFAULT_DAYS", "5"))
+# Every date anyone enters lies from 1 January N years back to today + M years (chuangwen/core/bounds.py).
+DATE_PAST_YEARS = int(os.environ.get("DATE_PAST_YEARS", "20"))
+DATE_FUTURE_YEARS = int(os.environ.get("DATE_FUTURE_YEARS", "5"))
 
 # --- Citizen reports (随手拍, docs/reports.md) -----------------------------------------------------------
 # At most N reports per sender address in the window (seconds), and per phone number.
@@ -303,7 +424,14 @@ REPORTS_ADDRESS_LIMIT = int(os.environ.get("REPORTS_ADDRESS_LIMIT", "5"))
 REPORTS_ADDRESS_WINDOW_SECONDS = int(os.environ.get("REPORTS_ADDRESS_WINDOW_SECONDS", "600"))
 REPORTS_PHONE_LIMIT = int(os.environ.get("REPORTS_PHONE_LIMIT", "10"))
 REPORTS_PHONE_WINDOW_SECONDS = int(os.environ.get("REPORTS_PHONE_WINDOW_SECONDS", "86400"))
-# After this many reports from one address within the address window, the page asks for an image captcha.
+# And per device (the /s/ pages' device cookie; Open311's device_id). Refused attempts count too.
+REPORTS_DEVICE_LIMIT = int(os.environ.get("REPORTS_DEVICE_LIMIT", "5"))
+REPORTS_DEVICE_WINDOW_SECONDS = int(os.environ.get("REPORTS_DEVICE_WINDOW_SECONDS", "600"))
+# “我也遇到” (me too): at most N per sender address and per device in the window.
+REPORTS_SUPPORT_ADDRESS_LIMIT = int(os.environ.get("REPORTS_SUPPORT_ADDRESS_LIMIT", "10"))
+REPORTS_SUPPORT_DEVICE_LIMIT = int(os.environ.get("REPORTS_SUPPORT_DEVICE_LIMIT", "5"))
+REPORTS_SUPPORT_WINDOW_SECONDS = int(os.environ.get("REPORTS_SUPPORT_WINDOW_SECONDS", "600"))
+# After this many attempts from one address within the address window, the page asks for an image captcha.
 REPORTS_CAPTCHA_AFTER = int(os.environ.get("REPORTS_CAPTCHA_AFTER", "2"))
 REPORTS_NEARBY_M = float(os.environ.get("REPORTS_NEARBY_M", "100"))
 REPORTS_REOPEN_DAYS = int(os.environ.get("REPORTS_REOPEN_DAYS", "7"))

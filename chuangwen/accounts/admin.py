@@ -118,11 +118,11 @@ class NoWriteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class ApiTokenAdmin(NoWriteAdmin):
     """Tokens are issued by the service (the key is shown once); here they can only be seen and revoked."""
 
-    list_display = ("name", "user", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("revoked_at",)
+    list_display = ("name", "user", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at", "expires_at")
     search_fields = ("name", "user__username", "user__full_name")
     list_select_related = ("user",)
-    fields = ("name", "user", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "user", "created_at", "expires_at", "last_used_at", "revoked_at")
     readonly_fields = fields
     actions = ["revoke"]
 

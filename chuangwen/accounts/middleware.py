@@ -59,7 +59,7 @@ class SessionTimeoutMiddleware:
 class SecondFactorMiddleware:
     """A user whose password was right but whose TOTP is still due may only reach the second-factor pages."""
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz")
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/csp-report/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -92,6 +92,8 @@ class ApiToken(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     key_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # Every token ends: a key copied into a script or a lost phone stops working by itself (API_TOKEN_DAYS).
+    expires_at = models.DateTimeField(_("过期时间"), db_index=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 

@@ -96,15 +96,71 @@ def unlock_account(request: HttpRequest | None, username: str) -> int:
 # --- API tokens -------------------------------------------------------------------------------------------
 
 
+class TokenRefused(Exception):
+    """A token was not issued; the message says why, in the user's language."""
+
+
+class TokenExpired(Exception):
+    """A token that was once valid has passed its expiry."""
+
+    def __init__(self, expires_at: datetime) -> None:
+        self.expires_at = expires_at
+        when = timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M")
+        super().__init__(_("API 令牌已于 %(when)s 过期，请重新申请令牌。") % {"when": when})
+
+
 def token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_token(user: User, name: str, *, request: HttpRequest | None = None) -> str:
-    """Create a token and return its key; the key is shown once, only its SHA-256 is kept."""
+def _token_second_factor(user: User, totp_code: str | None, request: HttpRequest | None) -> None:
+    """A token must not skip the second factor its owner's web login asks for: check a fresh code."""
+    username = user.get_username()
+    if totp_required(user) and not user.totp_enabled:
+        raise TokenRefused(
+            _("用户 %(user)s 的角色必须使用动态口令，但尚未绑定：请先在网页登录并绑定动态口令，再申请令牌。")
+            % {"user": username}
+        )
+    if not user.totp_enabled:
+        return
+    if not (totp_code or "").strip():
+        raise TokenRefused(
+            _("用户 %(user)s 已启用动态口令：申请令牌须提供当前的动态口令。") % {"user": username}
+        )
+    if _is_locked(username, client_address(request)):
+        record(request, "token_refused", obj=user, outcome=Outcome.DENIED, detail={"reason": "locked"})
+        raise TokenRefused(lockout_message())
+    if not verify_totp(user, totp_code or ""):
+        LoginFailure.objects.create(username=username[:150], address=client_address(request))
+        record(request, "token_refused", obj=user, outcome=Outcome.FAILURE, detail={"reason": "totp"})
+        raise TokenRefused(_("动态口令错误或已使用过，请输入新的口令。"))
+
+
+def issue_token(
+    user: User,
+    name: str,
+    *,
+    totp_code: str | None = None,
+    days: int | None = None,
+    request: HttpRequest | None = None,
+) -> str:
+    """Create a token and return its key; the key is shown once, only its SHA-256 is kept.
+
+    A user who must pass a second factor on the web (``second_factor_due``) must give a fresh TOTP code here
+    too. The token expires after ``days`` (at most and by default ``API_TOKEN_DAYS``).
+    """
+    limit = int(settings.API_TOKEN_DAYS)
+    days = limit if days is None else days
+    if not 1 <= days <= limit:
+        raise TokenRefused(_("有效天数须在 1 到 %(limit)d 之间。") % {"limit": limit})
+    _token_second_factor(user, totp_code, request)
     key = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:100], key_hash=token_digest(key))
-    record(request, "token_issued", obj=token, detail={"user": user.get_username()})
+    expires_at = timezone.now() + timedelta(days=days)
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], key_hash=token_digest(key), expires_at=expires_at
+    )
+    detail = {"user": user.get_username(), "expires_at": expires_at.isoformat()}
+    record(request, "token_issued", obj=token, detail=detail)
     return key
 
 
@@ -117,6 +173,7 @@ def revoke_token(token: ApiToken, *, request: HttpRequest | None = None) -> bool
 
 
 def user_for_token(key: str) -> User | None:
+    """The active owner of a valid token, or None; an expired token raises TokenExpired (to say so)."""
     token = (
         ApiToken.objects.select_related("user", "user__unit")
         .filter(key_hash=token_digest(key), revoked_at=None)
@@ -125,6 +182,8 @@ def user_for_token(key: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
+    if token.expires_at <= now:
+        raise TokenExpired(token.expires_at)
     # Recorded at most once a minute: a phone uploading many photos should not cost a write per request.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

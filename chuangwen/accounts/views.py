@@ -30,6 +30,7 @@ from chuangwen.accounts.middleware import (
 )
 from chuangwen.accounts.models import User
 from chuangwen.audit.services import client_address, record
+from chuangwen.inspect.session import forget_app_data
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -187,7 +188,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             record(request, "logout", obj=request.user)
         logout(request)
-        return HttpResponseRedirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
+        response = HttpResponseRedirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
+        # The phone app's offline copy of secret rounds must not outlive the session (docs/security.md).
+        forget_app_data(response)
+        return response
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     return render(request, "accounts/logout.html", {})

@@ -41,6 +41,8 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         "detail",
         "prev_hash",
         "hash",
+        "scheme",
+        "key_id",
     )
     readonly_fields = fields
     show_full_result_count = False

@@ -14,6 +14,13 @@ class Outcome(models.TextChoices):
     DENIED = "denied", _("拒绝")
 
 
+class Scheme(models.TextChoices):
+    """How an entry's hash is computed. Entries written before the key existed keep the keyless rule."""
+
+    SHA256 = "sha256", _("SHA-256（无密钥，旧记录）")
+    HMAC_SHA256 = "hmac-sha256", _("HMAC-SHA-256（密钥）")
+
+
 class AuditEntry(WriteOnce):
     write_once_message = "audit entries are append-only"
     seq = models.BigIntegerField(_("序号"), unique=True)
@@ -39,6 +46,11 @@ class AuditEntry(WriteOnce):
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
+    scheme = models.CharField(
+        _("哈希方式"), max_length=16, choices=Scheme.choices, default=Scheme.HMAC_SHA256
+    )
+    # Which of the configured keys signed the entry, so keys can be rotated (see keyring.parse).
+    key_id = models.CharField(_("密钥编号"), max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("审计日志")
@@ -66,6 +78,8 @@ class AuditHead(models.Model):
 class AuditAnchor(models.Model):
     """Where the chain starts after old entries were pruned: the last pruned entry's sequence and hash.
 
+    (Not to be confused with the external checkpoints of ``checkpoints.py``, which live outside the database.)
+
     Each prune also appends an ``audit_pruned`` entry naming the same sequence and hash, so the anchor is
     itself protected by the chain: forging an anchor to hide removed entries is detected by ``audit verify``.
     """
@@ -76,8 +90,8 @@ class AuditAnchor(models.Model):
     removed = models.BigIntegerField(_("删除条数"), default=0)
 
     class Meta:
-        verbose_name = _("审计链锚点")
-        verbose_name_plural = _("审计链锚点")
+        verbose_name = _("审计链清理锚点")
+        verbose_name_plural = _("审计链清理锚点")
         ordering = ["-seq"]
 
     def __str__(self) -> str:

@@ -1,17 +1,18 @@
 """Writing, verifying and pruning the hash-chained audit log.
 
 Each entry's hash covers its own fields and the previous entry's hash, so altering an entry breaks its own
-hash and removing one breaks the next entry's link (and leaves a gap in the sequence). Pruning keeps the chain
-checkable: the last pruned entry's sequence and hash become an anchor that verification starts from, and the
-prune itself is written to the chain so the anchor cannot be forged unnoticed.
+hash and removing one breaks the next entry's link (and leaves a gap in the sequence). The hash is an HMAC
+under a key kept outside the database (``digests.py``), so whoever can write the database cannot recompute
+it; and checkpoints appended to a file outside the database (``checkpoints.py``) catch even a rewrite by
+someone who stole the key. Pruning keeps the chain checkable: the last pruned entry's sequence and hash become
+an anchor that verification starts from, and the prune itself is written to the chain so the anchor cannot be
+forged unnoticed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,41 +22,20 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chuangwen.audit.digests import KEYED_ACTION, entry_digest, keyed_digest, keys, signing_key
 from chuangwen.audit.middleware import current_request
-from chuangwen.audit.models import AuditAnchor, AuditEntry, AuditHead, Outcome
+from chuangwen.audit.models import AuditAnchor, AuditEntry, AuditHead, Outcome, Scheme
 
 GENESIS = "0" * 64
 PRUNE_ACTION = "audit_pruned"
 
 
 def client_address(request: HttpRequest | None) -> str | None:
-    """The peer address, normalised the way the database will return it (so the hash still matches)."""
-    if request is None:
-        return None
-    raw = request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(raw.strip()))
-    except ValueError:
-        return None
+    """The client's address (behind ``TRUSTED_PROXIES`` from X-Forwarded-For), normalised the way the
+    database will return it (so the hash still matches). One rule for audit, lockout and citizen limits."""
+    from chuangwen.core.web import client_ip  # imported here: this function is the only part of it used
 
-
-def entry_digest(entry: AuditEntry) -> str:
-    payload = {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(),
-        "actor_id": entry.actor_id,
-        "actor_name": entry.actor_name,
-        "address": entry.address,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "object_repr": entry.object_repr,
-        "outcome": entry.outcome,
-        "detail": entry.detail,
-        "prev_hash": entry.prev_hash,
-    }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return client_ip(request)
 
 
 def _head_for_update() -> AuditHead:
@@ -86,6 +66,7 @@ def record(
         request = current_request.get()
     if actor is None:
         actor = _actor_from(request)
+    key_id, key = signing_key()
     with transaction.atomic():
         # The head row is the lock: appenders queue here (row lock on PostgreSQL, the IMMEDIATE write lock on
         # SQLite), so sequence numbers stay unique and every entry links to its true predecessor.
@@ -104,8 +85,10 @@ def record(
             # Round-trip through JSON now so the hash covers exactly what the database will give back.
             detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
             prev_hash=head.last_hash,
+            scheme=Scheme.HMAC_SHA256,
+            key_id=key_id,
         )
-        entry.hash = entry_digest(entry)
+        entry.hash = keyed_digest(entry, key)
         entry.save()
         AuditHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
     return entry
@@ -117,17 +100,49 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None = None
     problem: str = ""
+    checkpoints: int = 0  # external checkpoints compared with the database
+    notes: list[str] = field(default_factory=list)  # worth saying, not a break (no checkpoint file yet …)
 
 
-def _walk(start_seq: int, start_hash: str) -> tuple[ChainReport, int, str]:
+def keyless_limit() -> int:
+    """The last sequence allowed the keyless rule: what the keyed entry that sealed the old entries names.
+
+    No seal means no keyless entry is allowed at all. The seal is itself keyed (checked by the walk), so an
+    attacker without the key can neither forge one nor move its limit.
+    """
+    seal = AuditEntry.objects.filter(action=KEYED_ACTION, scheme=Scheme.HMAC_SHA256).order_by("seq").first()
+    if seal is None or not isinstance(seal.detail, dict):
+        return 0
+    through = seal.detail.get("legacy_through")
+    return through if isinstance(through, int) and 0 <= through < seal.seq else 0
+
+
+def _entry_problem(entry: AuditEntry, known: dict[str, str], keyless_through: int) -> str:
+    """Why the entry's own hash cannot be trusted, or "" when it verifies under its scheme."""
+    if entry.scheme == Scheme.SHA256 and entry.seq > keyless_through:
+        return _("第 %(seq)s 条审计记录使用了无密钥的旧哈希，而审计链此时已启用密钥（降级篡改）") % {
+            "seq": entry.seq
+        }
+    if entry.scheme == Scheme.HMAC_SHA256 and entry.key_id not in known:
+        return _("第 %(seq)s 条审计记录的签名密钥 %(key)s 未配置（AUDIT_HMAC_KEY），无法校验") % {
+            "seq": entry.seq,
+            "key": entry.key_id or "—",
+        }
+    if entry_digest(entry, known) != entry.hash:
+        return _("第 %(seq)s 条审计记录已被篡改") % {"seq": entry.seq}
+    return ""
+
+
+def walk(start_seq: int, start_hash: str) -> tuple[ChainReport, int, str]:
     """Check every entry after the start point; return the report, the last sequence and hash seen."""
     expected_prev, expected_seq, checked = start_hash, start_seq + 1, 0
+    known, keyless_through = keys(), keyless_limit()
     for entry in AuditEntry.objects.filter(seq__gt=start_seq).order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
             problem = _("第 %(seq)s 条审计记录已被删除") % {"seq": expected_seq}
             return ChainReport(False, checked, expected_seq, problem), expected_seq - 1, expected_prev
-        if entry_digest(entry) != entry.hash:
-            problem = _("第 %(seq)s 条审计记录已被篡改") % {"seq": entry.seq}
+        problem = _entry_problem(entry, known, keyless_through)
+        if problem:
             return ChainReport(False, checked, entry.seq, problem), entry.seq, entry.hash
         if entry.prev_hash != expected_prev:
             # This entry is intact but its link is not: the one before it was rewritten (hash recomputed).
@@ -148,11 +163,25 @@ def _anchor_is_chained(anchor: AuditAnchor) -> bool:
     return False
 
 
-def verify_chain() -> ChainReport:
-    """Walk the chain in order; name the first entry that was altered, or where one was removed."""
+def chain_start() -> tuple[int, str]:
+    """Where verification starts: the last pruned entry (seq, hash), or the genesis."""
     anchor = AuditAnchor.objects.order_by("-seq").first()
-    start_seq, start_hash = (anchor.seq, anchor.hash) if anchor else (0, GENESIS)
-    report, last_seq, last_hash = _walk(start_seq, start_hash)
+    return (anchor.seq, anchor.hash) if anchor else (0, GENESIS)
+
+
+def verify_chain() -> ChainReport:
+    """Walk the chain in order; name the first entry that was altered, or where one was removed; then compare
+    the external checkpoints (``checkpoints.py``) with the database."""
+    from chuangwen.audit.checkpoints import compare_checkpoints  # it walks the chain with this module
+
+    report = _verify_database()
+    return compare_checkpoints(report) if report.ok else report
+
+
+def _verify_database() -> ChainReport:
+    anchor = AuditAnchor.objects.order_by("-seq").first()
+    start_seq, start_hash = chain_start()
+    report, last_seq, last_hash = walk(start_seq, start_hash)
     if not report.ok:
         return report
     head = AuditHead.objects.filter(pk=1).first()

@@ -19,6 +19,7 @@ from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
 from chuangwen.cases.forms import CaseFilterForm, light_counts, light_of, state_counts
 from chuangwen.cases.instructions import instruction_rows
 from chuangwen.cases.models import Case, CaseState
+from chuangwen.core.bounds import ID_MAX, OFFSET_MAX, Id, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
 from chuangwen.workdays.services import end_of_day
@@ -26,6 +27,7 @@ from chuangwen.workdays.services import end_of_day
 router = Router(tags=["案卷"])
 
 PAGE_SIZE = 50
+MAX_PHOTOS = 50
 # The list counts at most this many cases (setting CASES_LIST_COUNT_CAP); beyond it "count_capped" is true.
 COUNT_CAP = 10_000
 
@@ -133,22 +135,26 @@ class CaseFilters(Schema):
     q: str | None = Field(None, description="编号、标题或点位名称（模糊匹配）")
     state: str | None = Field(None, description="状态编码")
     source: str | None = Field(None, description="来源编码")
-    unit: int | None = Field(None, description="责任单位 ID（含其下级）")
+    unit: int | None = Field(None, ge=1, le=ID_MAX, description="责任单位 ID（含其下级）")
     light: str | None = Field(None, description="红黄绿灯：green、yellow、red")
     overdue: bool | None = Field(None, description="只看超期")
     with_counts: bool = Field(False, description="是否附带按状态和红黄绿灯的统计（统计整个筛选结果，较慢）")
     limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE, description="每页条数（1–50）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
+    offset: int = Field(0, ge=0, le=OFFSET_MAX, description="跳过的条数（0–10 000 000）")
 
 
 class ActionIn(Schema):
     reason: str = Field("", description="理由")
-    unit_id: int | None = Field(None, description="责任单位 ID（派遣、改派）")
+    unit_id: int | None = Field(None, ge=1, le=ID_MAX, description="责任单位 ID（派遣、改派）")
     planned_date: date | None = Field(None, description="计划完成日期（挂账）")
-    photo_ids: list[int] = Field(default_factory=list, description="照片（证据 ID，先通过 /evidence 上传）")
+    photo_ids: list[Id] = Field(
+        default_factory=list, max_length=MAX_PHOTOS, description="照片（证据 ID，先通过 /evidence 上传）"
+    )
     duplicate_of: str | None = Field(None, description="重复的案卷编号（标记重复）")
     deadline: date | None = Field(None, description="申请延期至（日期，截至当日 24 时；申请延期）")
-    expected_version: int | None = Field(None, description="读取时的版本号；案卷已被他人处理时返回 409")
+    expected_version: int | None = Field(
+        None, ge=0, le=ID_MAX, description="读取时的版本号；案卷已被他人处理时返回 409"
+    )
 
 
 def form_data(filters: CaseFilters) -> dict[str, str]:
@@ -256,7 +262,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
 
 
 @router.get("/{int:case_id}", response=CaseDetailOut, summary="案卷详情与办理记录（范围外的案卷返回 404）")
-def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def get_case(request: HttpRequest, case_id: IdPath) -> dict[str, Any]:
     case = get_object_or_404(_visible(request), pk=case_id)
     return case_detail_out(case, request)
 
@@ -283,7 +289,7 @@ def _field_errors(errors: dict[str, list[str]]) -> ValidationError:
     response={200: CaseDetailOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="对案卷执行操作（受理、退回、报告整改、核查等）",
 )
-def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> Any:
+def act(request: HttpRequest, case_id: IdPath, action: str, payload: ActionIn) -> Any:
     user = user_of(request)
     case = _visible(request).filter(pk=case_id).first()
     if case is None:

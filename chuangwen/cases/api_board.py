@@ -13,13 +13,14 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Schema
+from ninja import Field, P, Query, QueryEx, Schema
 
 from chuangwen.cases import board, casemap, disputes
 from chuangwen.cases.api import CaseFilters, ErrorOut, UnitRef, _ref, form_data, router
 from chuangwen.cases.board import may_oversee
 from chuangwen.cases.forms import CaseFilterForm
 from chuangwen.cases.models import Case
+from chuangwen.core.bounds import COUNT_MAX
 from chuangwen.core.web import user_of
 
 
@@ -142,7 +143,9 @@ class DisputesOut(Schema):
     response={200: DisputesOut, 403: ErrorOut},
     summary="推诿分析：反复互相退回的单位对与各单位退回次数（协调员、领导；调用者范围内的案卷）",
 )
-def get_disputes(request: HttpRequest, min: int = disputes.DEFAULT_MIN_CASES) -> Any:
+def get_disputes(
+    request: HttpRequest, min: QueryEx[int, P(ge=1, le=COUNT_MAX)] = disputes.DEFAULT_MIN_CASES
+) -> Any:
     user = user_of(request)
     if not may_oversee(user):
         return refused(_("只有文明办协调员和区领导可以查看推诿分析"))

@@ -7,7 +7,6 @@ id, so "/hotline" and "/instructions" never reach them.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Schema
 from ninja.files import UploadedFile
+from pydantic import AwareDatetime
 
 from chuangwen.cases import hotline
 from chuangwen.cases.api import (
@@ -30,6 +30,7 @@ from chuangwen.cases.api import (
 )
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
 from chuangwen.cases.instructions import instruct, open_instruction_case
+from chuangwen.core.bounds import ID_MAX, IdPath
 from chuangwen.core.imports import ImportRowError
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
@@ -118,16 +119,16 @@ def import_hotline(request: HttpRequest, form: Form[HotlineIn], file: File[Uploa
 
 class InstructionIn(Schema):
     text: str = Field(description="督办要求")
-    deadline: datetime = Field(description="督办期限（须晚于现在）")
+    deadline: AwareDatetime = Field(description="督办期限（须晚于现在，带时区）")
 
 
 class InstructionCaseIn(Schema):
     title: str = Field(description="问题（案卷标题）")
     description: str = Field("", description="问题描述")
-    unit_id: int = Field(description="责任单位 ID（须在调用者管辖范围内）")
-    site_id: int | None = Field(None, description="点位 ID（可选）")
+    unit_id: int = Field(ge=1, le=ID_MAX, description="责任单位 ID（须在调用者管辖范围内）")
+    site_id: int | None = Field(None, ge=1, le=ID_MAX, description="点位 ID（可选）")
     text: str = Field("", description="督办要求（默认同标题）")
-    deadline: datetime = Field(description="督办期限，即整改期限（须晚于现在）")
+    deadline: AwareDatetime = Field(description="督办期限，即整改期限（须晚于现在，带时区）")
 
 
 _NAMES = {"unit": "unit_id", "site": "site_id"}
@@ -142,7 +143,7 @@ def _invalid(exc: DjangoValidationError) -> Exception:
     response={200: list[InstructionOut], 403: ErrorOut, 404: ErrorOut},
     summary="督办案卷（区领导、文明办协调员）；返回该案卷的全部督办",
 )
-def instruct_case(request: HttpRequest, case_id: int, payload: InstructionIn) -> Any:
+def instruct_case(request: HttpRequest, case_id: IdPath, payload: InstructionIn) -> Any:
     case = _visible(request).filter(pk=case_id).first()
     if case is None:
         return _error(404, "not_found", CaseNotFound().message)

@@ -18,6 +18,7 @@ from chuangwen.cases import board, casemap, disputes
 from chuangwen.cases.exports import require_format, spreadsheet_response
 from chuangwen.cases.forms import CaseFilterForm
 from chuangwen.cases.models import Case
+from chuangwen.core.bounds import COUNT_MAX, clamped_number
 from chuangwen.core.web import querystring, user_of
 from chuangwen.org.models import Unit
 from chuangwen.sites.forms import unit_choices
@@ -58,8 +59,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
 
 
 def min_cases(request: HttpRequest) -> int:
-    value = request.GET.get("min", "")
-    return max(1, int(value)) if value.isdigit() else disputes.DEFAULT_MIN_CASES
+    return clamped_number(request.GET.get("min"), 1, COUNT_MAX, disputes.DEFAULT_MIN_CASES)
 
 
 @login_required

@@ -33,9 +33,13 @@ LIT_STATES = sorted(OPEN_STATES)
 DEFAULT_REWORK_DAYS = 3
 
 
-def deadline_fields(start: datetime, deadline: datetime) -> dict[str, Any]:
-    """The stored fields of a deadline whose allowed time runs from ``start``."""
-    return {"deadline": deadline, "deadline_from": start, "warn_at": warn_point(start, deadline)}
+def deadline_fields(
+    start: datetime, deadline: datetime, *, warn_at: datetime | None = None
+) -> dict[str, Any]:
+    """The stored fields of a deadline whose allowed time runs from ``start`` (``warn_at``: already computed
+    by the caller outside its write transaction)."""
+    warn = warn_at if warn_at is not None else warn_point(start, deadline)
+    return {"deadline": deadline, "deadline_from": start, "warn_at": warn}
 
 
 def rework_deadline(case: Case, now: datetime) -> datetime:

@@ -1,6 +1,8 @@
-"""Spreadsheet downloads of the case lists (worklist, board lights, disputes): CSV with a BOM or xlsx.
+"""Spreadsheet downloads of the case lists (worklist, board lights, disputes), the rankings and the
+dashboards: CSV with a BOM or xlsx.
 
-Every text cell goes through ``cell()``, so a value a spreadsheet would run as a formula arrives as text.
+Every cell goes through the export helpers of ``chuangwen.core.xlsx`` (``csv_value``, ``write_table``), so a
+value a spreadsheet would run as a formula arrives as text, and control characters never break the file.
 """
 
 from __future__ import annotations
@@ -12,15 +14,9 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 
+from chuangwen.core.xlsx import XLSX_CONTENT_TYPE, csv_value, write_table
+
 FORMATS = ("csv", "xlsx")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def cell(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula is written as text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def require_format(fmt: str) -> str:
@@ -35,23 +31,13 @@ def spreadsheet_response(
 ) -> HttpResponse:
     """A download ``<name>-<local time>.<fmt>``: CSV in UTF-8 with a BOM (for Excel) or one xlsx sheet."""
     require_format(fmt)
-    lines = [[cell(str(value)) for value in header], *([cell(value) for value in row] for row in rows)]
+    titles = [str(value) for value in header]
     if fmt == "csv":
         buffer = io.StringIO()
-        csv.writer(buffer).writerows(lines)
+        csv.writer(buffer).writerows([csv_value(value) for value in line] for line in [titles, *rows])
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     else:
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = sheet_title
-        for line in lines:
-            sheet.append(line)
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(out.getvalue(), content_type=XLSX)
+        response = HttpResponse(write_table(titles, rows, sheet_title), content_type=XLSX_CONTENT_TYPE)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
     return response

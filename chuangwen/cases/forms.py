@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from chuangwen.cases import machine
 from chuangwen.cases.deadlines import light_counts, light_of, light_q, overdue_q
 from chuangwen.cases.models import Case, CaseQuerySet, CaseSource, CaseState
+from chuangwen.core.bounds import ID_MAX, BoundedDateField, parse_ids
 from chuangwen.org.models import Unit
 from chuangwen.sites.forms import unit_choices
 from chuangwen.workdays.services import GREEN, RED, YELLOW, end_of_day
@@ -42,7 +43,8 @@ class UnitFilterField(forms.ChoiceField):
         self.units = Unit.objects.none()
 
     def valid_value(self, value: Any) -> bool:
-        return str(value).isdigit() and self.units.filter(pk=int(value)).exists()
+        ids = parse_ids(str(value)) if "," not in str(value) else []
+        return bool(ids) and self.units.filter(pk=ids[0]).exists()
 
 
 class CaseFilterForm(forms.Form):
@@ -93,12 +95,12 @@ class CaseFilterForm(forms.Form):
 class ActionForm(forms.Form):
     """What one action needs; only the fields the table requires for it are present."""
 
-    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=ID_MAX)
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
-    planned_date = forms.DateField(label=_("计划完成日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    planned_date = BoundedDateField(label=_("计划完成日期"), widget=forms.DateInput(attrs={"type": "date"}))
     duplicate_of = forms.CharField(label=_("重复的案卷编号"), max_length=20)
-    deadline = forms.DateField(label=_("申请延期至"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = BoundedDateField(label=_("申请延期至"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, data: Any = None, *, case: Case, action: str, user: User) -> None:
         super().__init__(data, initial={"expected_version": case.version}, label_suffix="", prefix=action)

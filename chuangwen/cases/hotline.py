@@ -29,6 +29,7 @@ from chuangwen.audit.services import record
 from chuangwen.cases import services
 from chuangwen.cases.exceptions import TransitionRefused
 from chuangwen.cases.models import Case, CaseEvent, CaseSource, CaseState
+from chuangwen.core.bounds import date_error
 from chuangwen.core.cells import CellError, number, text
 from chuangwen.core.imports import (
     Column,
@@ -44,7 +45,7 @@ from chuangwen.core.xlsx import ZIP_MAGIC, ImportFileError, Sheet, cell_text, re
 from chuangwen.org.coords import CoordSystem, to_wgs84
 from chuangwen.org.geo import AreaIndex, LocationError, locate_area_unit
 from chuangwen.org.models import Unit
-from chuangwen.workdays.services import add_workdays, end_of_day
+from chuangwen.workdays.services import add_workdays, end_of_day, warn_point
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -244,6 +245,7 @@ class HotlineOrder:
     lat: float | None = None
     area_unit_id: int | None = None
     row: int | None = None
+    warn_at: datetime | None = None
 
 
 class HotlineSheet(SheetSpec):
@@ -310,11 +312,21 @@ class HotlineSheet(SheetSpec):
         if opened > timezone.now() + FUTURE_SKEW:
             ctx.error(row, "opened_at", _("受理时间晚于现在"))
             return
+        too_early = date_error(opened, _("受理时间"))
+        if too_early:
+            ctx.error(row, "opened_at", too_early)
+            return
         given: tuple[str, Any] = row.get("deadline") or ("days", int(settings.CASES_HOTLINE_DEFAULT_DAYS))
         kind, value = given
         deadline: datetime = add_workdays(opened, value) if kind == "days" else value
         if deadline <= opened:
             ctx.error(row, "deadline", _("办理时限早于受理时间"))
+        elif out_of_bounds := date_error(deadline, _("办理时限")):
+            ctx.error(row, "deadline", out_of_bounds)
+        elif opened <= timezone.now():
+            # The warning point too is counted here, before the import's write transaction starts (its time
+            # runs from the opening, as the dispatch will have it; a clock a few minutes ahead is left to it).
+            row.extra["warn_at"] = warn_point(opened, deadline)
         row.extra["deadline"] = deadline
 
     def _check_place(self, row: Row, ctx: ImportContext) -> None:
@@ -341,7 +353,7 @@ class HotlineSheet(SheetSpec):
             external_ref=row.get("external_ref"), title=title, description="\n\n".join(details),
             opened_at=row.get("opened_at"), unit=row.extra["unit"], deadline=row.extra["deadline"],
             address=row.get("address") or "", lng=row.extra.get("lng"), lat=row.extra.get("lat"),
-            area_unit_id=row.extra.get("area_unit_id"), row=row.number,
+            area_unit_id=row.extra.get("area_unit_id"), row=row.number, warn_at=row.extra.get("warn_at"),
         )  # fmt: skip
 
 
@@ -392,9 +404,10 @@ def open_hotline_case(order: HotlineOrder, coordinator: User, request: HttpReque
         CaseEvent.objects.create(
             case=case, action="open", from_state="", to_state=case.state, actor=coordinator, data=data
         )
+        routing = _("12345 热线工单指定的承办单位")
         services.apply(
             case, "triage_accept", coordinator, unit=order.unit, deadline=order.deadline,
-            data={**data, "routing": _("12345 热线工单指定的承办单位")}, request=request,
+            warn_at=order.warn_at, data={**data, "routing": routing}, request=request,
         )  # fmt: skip
     return case
 

@@ -21,6 +21,7 @@ from chuangwen.cases import services
 from chuangwen.cases.deadlines import deadline_fields
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
 from chuangwen.cases.models import OPEN_STATES, Case, CaseEvent, CaseSource, CaseState, Instruction
+from chuangwen.core.bounds import check_date
 from chuangwen.org.models import Unit
 from chuangwen.sites.models import Site
 
@@ -51,6 +52,8 @@ def _check_text_and_deadline(text: str, deadline: datetime | None, errors: dict[
         errors.setdefault("deadline", []).append(_("督办须填写期限"))
     elif deadline <= timezone.now():
         errors.setdefault("deadline", []).append(_("督办期限须晚于现在"))
+    else:
+        check_date(errors, "deadline", deadline, _("督办期限"))
 
 
 def _add(case: Case, actor: User, text: str, deadline: datetime, request: HttpRequest | None) -> Instruction:
@@ -73,6 +76,8 @@ def instruct(
     """督办 a case the actor can see. Raises CaseNotFound outside his scope, TransitionRefused for other roles
     or a finished case, ValidationError keyed by ``text`` / ``deadline``."""
     _refuse_role(actor)
+    errors: dict[str, list[str]] = {}
+    _check_text_and_deadline(text, deadline, errors)  # before the write transaction: nothing to hold it for
     with transaction.atomic():
         current = Case.objects.visible_to(actor).filter(pk=case.pk).first()
         if current is None:
@@ -81,8 +86,6 @@ def instruct(
             raise TransitionRefused(
                 _("案卷当前状态为“%(state)s”，不能督办") % {"state": current.get_state_display()}
             )
-        errors: dict[str, list[str]] = {}
-        _check_text_and_deadline(text, deadline, errors)
         if errors:
             raise ValidationError(errors)
         assert deadline is not None
@@ -123,6 +126,8 @@ def open_instruction_case(
         raise ValidationError(errors)
     assert unit is not None and deadline is not None
     now = timezone.now()
+    # Working days are counted before the write transaction starts, so the lock is never held for them.
+    times = deadline_fields(now, deadline)
     with transaction.atomic():
         case = services.create_case(
             source=CaseSource.INSTRUCTION, state=CaseState.DISPATCHED, title=title.strip(),
@@ -130,7 +135,7 @@ def open_instruction_case(
             area_unit=site.area_unit if site is not None else unit,
             lat=site.lat if site else None, lng=site.lng if site else None,
             address=site.address[:200] if site else "",
-            opened_at=now, created_by=actor, **deadline_fields(now, deadline),
+            opened_at=now, created_by=actor, **times,
         )  # fmt: skip
         data = {"source": CaseSource.INSTRUCTION.value, "unit_id": unit.pk, "unit_name": unit.name}
         CaseEvent.objects.create(

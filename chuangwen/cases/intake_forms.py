@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chuangwen.cases.hotline import FIELDS, Mapping
+from chuangwen.core.bounds import BoundedDateTimeField
 from chuangwen.org.models import Unit
 from chuangwen.sites.models import Site
 
@@ -38,7 +39,7 @@ class HotlineMappingForm(forms.Form):
 
 class InstructionForm(forms.Form):
     text = forms.CharField(label=_("督办要求"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    deadline = forms.DateTimeField(label=_("督办期限"), widget=_DATETIME, input_formats=_DATETIME_FORMATS)
+    deadline = BoundedDateTimeField(label=_("督办期限"), widget=_DATETIME, input_formats=_DATETIME_FORMATS)
 
 
 class InstructionCaseForm(forms.Form):
@@ -51,7 +52,7 @@ class InstructionCaseForm(forms.Form):
     text = forms.CharField(
         label=_("督办要求"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
     )
-    deadline = forms.DateTimeField(label=_("督办期限"), widget=_DATETIME, input_formats=_DATETIME_FORMATS)
+    deadline = BoundedDateTimeField(label=_("督办期限"), widget=_DATETIME, input_formats=_DATETIME_FORMATS)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

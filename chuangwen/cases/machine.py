@@ -92,6 +92,7 @@ class Given:
     photos: tuple[Evidence, ...] = ()
     planned_date: date | None = None
     deadline: datetime | None = None
+    warn_at: datetime | None = None  # of ``deadline``, when the opener computed it already (hotline, intake)
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -162,7 +163,8 @@ def _route(case: Case, given: Given) -> dict[str, Any]:
     updates: dict[str, Any] = {"unit": given.unit, "return_requested": False}
     now = timezone.now()
     if given.deadline is not None:  # computed by the opener from the case's opening (intake, hotline)
-        updates.update(deadlines.deadline_fields(min(case.opened_at, now), given.deadline))
+        start = min(case.opened_at, now)
+        updates.update(deadlines.deadline_fields(start, given.deadline, warn_at=given.warn_at))
     elif case.deadline is None or case.state != S.DISPATCHED:
         updates.update(deadlines.deadline_fields(now, deadlines.rework_deadline(case, now)))
     return updates

@@ -20,6 +20,7 @@ from chuangwen.audit.services import record
 from chuangwen.cases import machine, signals
 from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
 from chuangwen.cases.models import Case, CaseEvent, CaseSource, CaseState
+from chuangwen.core.bounds import check_date
 from chuangwen.evidence.models import Evidence
 from chuangwen.org.models import Unit
 from chuangwen.rounds.models import Finding, FindingStatus
@@ -143,6 +144,7 @@ def _validate(
     photos: Iterable[Evidence | int],
     planned_date: date | None,
     deadline: datetime | None,
+    warn_at: datetime | None,
     data: dict[str, Any],
 ) -> machine.Given:
     """Check what was given against what the action requires; ValidationError names each field and why."""
@@ -164,8 +166,10 @@ def _validate(
         errors.setdefault(machine.UNIT, []).append(_("责任单位不存在或不在您的管辖范围内"))
     if planned_date is not None and planned_date <= timezone.localdate():
         errors.setdefault(machine.PLANNED_DATE, []).append(_("计划完成日期须晚于今天"))
+    check_date(errors, machine.PLANNED_DATE, planned_date, _("计划完成日期"))
     if deadline is not None and machine.DEADLINE in transition.requires:
         _check_new_deadline(case, deadline, errors)
+    check_date(errors, machine.DEADLINE, deadline, _("期限"))
     if machine.DUPLICATE_OF in transition.requires and data.get("duplicate_of"):
         _check_duplicate_of(case, actor, str(data["duplicate_of"]), errors)
     if errors:
@@ -177,6 +181,7 @@ def _validate(
         photos=evidence,
         planned_date=planned_date,
         deadline=deadline,
+        warn_at=warn_at if deadline is not None else None,
         data=data,
     )
 
@@ -230,6 +235,7 @@ def apply(
     photos: Iterable[Evidence | int] = (),
     planned_date: date | None = None,
     deadline: datetime | None = None,
+    warn_at: datetime | None = None,
     data: dict[str, Any] | None = None,
     expected_version: int | None = None,
     request: HttpRequest | None = None,
@@ -239,22 +245,37 @@ def apply(
     Raises CaseNotFound outside the actor's scope, Conflict when the case changed since the actor read it
     (``expected_version``, default the version of the given object), TransitionRefused when the table does
     not allow it, ValidationError naming each missing or wrong field. Returns the case as now stored (the
-    given object is refreshed too)."""
+    given object is refreshed too). ``warn_at``: the warning point of ``deadline`` when the caller has
+    already computed it.
+
+    Everything is checked and every new field (working-day deadlines included) computed from the case as
+    read before the write transaction; inside it the case is read again and must still have the version it
+    was computed from, so the lock is held only for the writes."""
     expected = case.version if expected_version is None else expected_version
+    current = _current(case, actor, expected)
+    transition = machine.check(current, action, actor)
+    given = _validate(
+        transition, action, actor, current, reason=reason, unit=unit, photos=photos,
+        planned_date=planned_date, deadline=deadline, warn_at=warn_at, data=dict(data or {}),
+    )  # fmt: skip
+    updates: dict[str, Any] = {}
+    for name in transition.effects:
+        updates.update(machine.EFFECTS[name](current, given))
     with transaction.atomic():
-        current = Case.objects.visible_to(actor).select_related("unit").filter(pk=case.pk).first()
-        if current is None:
-            raise CaseNotFound()
-        if current.version != expected:
-            raise Conflict()
+        current = _current(case, actor, expected)
         transition = machine.check(current, action, actor)
-        given = _validate(
-            transition, action, actor, current, reason=reason, unit=unit, photos=photos,
-            planned_date=planned_date, deadline=deadline, data=dict(data or {}),
-        )  # fmt: skip
-        _write(current, action, transition, given, expected, request)
+        _write(current, action, transition, given, expected, updates, request)
     case.refresh_from_db()
     return case
+
+
+def _current(case: Case, actor: User, expected: int) -> Case:
+    current = Case.objects.visible_to(actor).select_related("unit").filter(pk=case.pk).first()
+    if current is None:
+        raise CaseNotFound()
+    if current.version != expected:
+        raise Conflict()
+    return current
 
 
 def _write(
@@ -263,12 +284,10 @@ def _write(
     transition: machine.Transition,
     given: machine.Given,
     expected: int,
+    updates: dict[str, Any],
     request: HttpRequest | None,
 ) -> None:
     now = timezone.now()
-    updates: dict[str, Any] = {}
-    for name in transition.effects:
-        updates.update(machine.EFFECTS[name](current, given))
     changed = Case.objects.filter(pk=current.pk, version=expected).update(
         state=transition.to_state, version=F("version") + 1, updated_at=now, **updates
     )

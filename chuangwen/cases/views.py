@@ -34,10 +34,11 @@ from chuangwen.cases.forms import (
 )
 from chuangwen.cases.instructions import instruction_context
 from chuangwen.cases.models import Case, CaseQuerySet, CaseState
+from chuangwen.core.bounds import parse_ids
 from chuangwen.core.web import querystring, user_of
 from chuangwen.evidence.errors import EvidenceError
 from chuangwen.evidence.models import Evidence, EvidenceKind
-from chuangwen.evidence.services import PhotoMeta, ingest_photo
+from chuangwen.evidence.services import PhotoMeta, ingest_photos
 from chuangwen.sites.models import Site
 from chuangwen.sites.views import site_feature
 
@@ -80,7 +81,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def bulk_accept(request: HttpRequest) -> HttpResponse:
     """受理 each selected case through the one service; report per case what happened."""
     user = user_of(request)
-    ids = [int(value) for value in request.POST.getlist("case") if value.isdigit()]
+    ids = parse_ids(",".join(request.POST.getlist("case")))
     found = {case.pk: case for case in Case.objects.visible_to(user).filter(pk__in=ids)}
     done: list[str] = []
     refused: list[str] = []
@@ -204,12 +205,9 @@ def ingest_uploads(files: list[UploadedFile], case: Case, user: User) -> list[Ev
     site_id = case.site_id
     if site_id is not None and not Site.objects.visible_to(user).filter(pk=site_id).exists():
         site_id = None
-    photos = []
-    for upload in files:
-        meta = PhotoMeta(client_id=uuid.uuid4(), kind=EvidenceKind.RECTIFICATION, site_id=site_id)
-        photo, _created = ingest_photo(upload, meta, user)
-        photos.append(photo)
-    return photos
+    kind = EvidenceKind.RECTIFICATION
+    metas = [PhotoMeta(client_id=uuid.uuid4(), kind=kind, site_id=site_id) for _upload in files]
+    return ingest_photos(files, metas, user)
 
 
 def _act(request: HttpRequest, case: Case, form: ActionForm) -> list[str]:

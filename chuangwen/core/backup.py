@@ -25,6 +25,7 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection
 from django.utils import timezone
 
+from chuangwen.audit.checkpoints import note_restore
 from chuangwen.audit.models import AuditHead
 from chuangwen.audit.services import record
 
@@ -337,5 +338,6 @@ def restore_backup(directory: Path, *, actor_name: str = "") -> dict[str, Any]:
         "backup_started_at": manifest["started_at"],
         "file_count": manifest["file_count"],
     }
-    record(None, "restore", detail=detail, actor_name=actor_name)
+    # The audit checkpoint file is not backed up (rolling it back would defeat it); it is told instead.
+    note_restore(record(None, "restore", detail=detail, actor_name=actor_name))
     return manifest

@@ -1,9 +1,10 @@
-"""Cross-cutting records: spreadsheet import jobs and their progress."""
+"""Cross-cutting records: spreadsheet import jobs and their progress; Content-Security-Policy reports."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -69,3 +70,31 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+
+
+class CspReport(models.Model):
+    """One violation of the Content-Security-Policy as a browser reported it (docs/security.md).
+
+    Everything here was sent by a browser, anonymously: it is a lead to follow, never a fact to trust.
+    """
+
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now, db_index=True)
+    document_uri = models.CharField(_("页面地址"), max_length=2000, blank=True)
+    violated_directive = models.CharField(_("违反的指令"), max_length=200, blank=True, db_index=True)
+    effective_directive = models.CharField(_("生效指令"), max_length=100, blank=True)
+    blocked_uri = models.CharField(_("被拦截的资源"), max_length=2000, blank=True)
+    source_file = models.CharField(_("来源文件"), max_length=2000, blank=True)
+    line_number = models.PositiveIntegerField(_("行号"), null=True, blank=True)
+    column_number = models.PositiveIntegerField(_("列号"), null=True, blank=True)
+    sample = models.CharField(_("代码片段"), max_length=200, blank=True)
+    disposition = models.CharField(_("处置方式"), max_length=16, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=500, blank=True)
+    address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("内容安全策略报告")
+        verbose_name_plural = _("内容安全策略报告")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.violated_directive or self.effective_directive} {self.blocked_uri}"

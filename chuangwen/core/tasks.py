@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
+from chuangwen.core import csp_reports
 from chuangwen.core.imports import run_import
 from chuangwen.core.models import ImportJob, ImportStatus
 
@@ -37,3 +39,9 @@ def run_import_job(job_id: int) -> None:
             job.file.close()
             job.file.delete(save=False)
             ImportJob.objects.filter(pk=job.pk).update(file="")
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def prune_csp_reports() -> None:
+    """Daily: Content-Security-Policy reports older than their retention period (180 days) go."""
+    csp_reports.prune()

@@ -1,4 +1,16 @@
-"""Reading and writing .xlsx files for imports: content checks, the sheet reader and the error report."""
+"""Reading and writing .xlsx files for imports: content checks, the sheet reader and the error report; and the
+one way every export writes a cell (``sheet_cell`` for .xlsx, ``csv_value`` for CSV).
+
+Exported text comes from people (site, unit and user names from imports, citizens' reports, case titles), so
+it is written so that no spreadsheet runs it and no XML parser chokes on it:
+
+- characters XML 1.0 forbids (the C0 controls but tab, LF and CR) are removed: openpyxl refuses them
+  (IllegalCharacterError, once a 500 on ``/cases/export.xlsx``) and they carry nothing a reader can see;
+- text a spreadsheet would take for a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR, or their
+  full-width forms) is kept exactly in .xlsx as a *string* cell marked "quote prefix" (what Excel itself does
+  for text typed with a leading apostrophe), so it shows as typed, stays text when edited, and an export
+  re-imports unchanged; in CSV, which has no cell types, it gets a leading apostrophe.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +24,10 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 ZIP_MAGIC = b"PK\x03\x04"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -127,24 +140,63 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _header_row(ws: WriteOnlyWorksheet, headers: Sequence[str]) -> list[WriteOnlyCell]:
+# --- writing cells that no spreadsheet runs ---------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without the control characters XML 1.0 forbids (tab, LF and CR stay)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
+
+def csv_value(value: Any) -> Any:
+    """A value for a CSV export: text cleaned, and an apostrophe before text a spreadsheet would run."""
+    if not isinstance(value, str):
+        return value
+    text = clean_text(value)
+    return "'" + text if looks_like_formula(text) else text
+
+
+def sheet_cell(ws: Worksheet | WriteOnlyWorksheet, value: Any) -> Cell:
+    """A cell for ``ws`` (normal or write-only) that holds ``value``; text is cleaned, and text a spreadsheet
+    would run is kept as typed but stored as a quote-prefixed string, never as a formula."""
+    if not isinstance(value, str):
+        return Cell(ws, row=1, column=1, value=value)  # type: ignore[arg-type]  # placed by append()
+    text = clean_text(value)
+    cell = Cell(ws, row=1, column=1, value=text)  # type: ignore[arg-type]
+    if looks_like_formula(text):
+        cell.data_type = "s"  # openpyxl made "=…" a formula
+        cell.quotePrefix = True
+    return cell
+
+
+def sheet_row(ws: Worksheet | WriteOnlyWorksheet, values: Iterable[Any]) -> list[Cell]:
+    return [sheet_cell(ws, value) for value in values]
+
+
+def _header_row(ws: WriteOnlyWorksheet, headers: Sequence[str]) -> list[Cell]:
     cells = []
     for header in headers:
-        cell = WriteOnlyCell(ws, value=header)
+        cell = sheet_cell(ws, header)
         cell.font = _HEADER_FONT
         cells.append(cell)
     return cells
 
 
 def write_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:
-    """A one-sheet workbook with a bold header row (used by exports)."""
+    """A one-sheet workbook with a bold header row: every export's .xlsx (cells through ``sheet_cell``)."""
     workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title)
+    ws = workbook.create_sheet(clean_text(title)[:31] or "Sheet1")
     for index in range(len(headers)):
         ws.column_dimensions[_column_letter(index)].width = 18
     ws.append(_header_row(ws, headers))
     for row in rows:
-        ws.append(list(row))
+        ws.append(sheet_row(ws, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -185,20 +237,21 @@ def write_error_report(
             value = values[index] if index < len(values) else None
             if header in hidden_headers and value not in (None, ""):
                 value = _("（已隐去）")
-            cell = WriteOnlyCell(data_ws, value=value)
+            cell = sheet_cell(data_ws, value)
             if header in bad_columns:
                 cell.fill = _ERROR_FILL
             cells.append(cell)
-        cells.append(
-            "；".join(f"{line.column}：{line.reason}" if line.column else line.reason for line in own)
-        )
+        reasons = "；".join(f"{line.column}：{line.reason}" if line.column else line.reason for line in own)
+        cells.append(sheet_cell(data_ws, reasons))
         data_ws.append(cells)
     list_ws = workbook.create_sheet(_("错误清单"))
     list_ws.column_dimensions["D"].width = 60
     list_ws.append(_header_row(list_ws, [_("行号"), _("列"), _("单元格内容"), _("原因")]))
     for line in lines:
         value = _("（已隐去）") if line.column in hidden_headers and line.value else line.value
-        list_ws.append([line.row if line.row is not None else "-", line.column, value, line.reason])
+        list_ws.append(
+            sheet_row(list_ws, [line.row if line.row is not None else "-", line.column, value, line.reason])
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

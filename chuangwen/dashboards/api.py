@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.dashboards import services
 from chuangwen.org.models import Unit
@@ -43,7 +44,7 @@ def get_overview(request: HttpRequest) -> Any:
     response={200: dict[str, Any], 404: ErrorOut},
     summary="单位看板：关键指标与月度趋势（本单位及下级单位可见）",
 )
-def get_unit(request: HttpRequest, unit_id: int) -> Any:
+def get_unit(request: HttpRequest, unit_id: IdPath) -> Any:
     user = user_of(request)
     unit = get_object_or_404(Unit.objects.visible_to(user), pk=unit_id)
     now = timezone.now()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chuangwen.cases import casemap
+from chuangwen.core.bounds import BoundedDateField
 from chuangwen.core.web import user_of
 from chuangwen.dashboards import exports, services
 from chuangwen.org.models import Unit
@@ -148,10 +149,10 @@ def site_dossier(request: HttpRequest, pk: int) -> HttpResponse:
 
 class HeatFilterForm(forms.Form):
     category = forms.ChoiceField(label=gettext_lazy("问题类别"), required=False)
-    since = forms.DateField(
+    since = BoundedDateField(
         label=gettext_lazy("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
+    until = BoundedDateField(
         label=gettext_lazy("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

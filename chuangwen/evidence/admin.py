@@ -39,9 +39,7 @@ class EvidenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description=_("缩略图"))
     def preview(self, obj: Evidence) -> str:
-        return format_html(
-            '<img src="{}" alt="" style="max-height:60px">', reverse("evidence:thumb", args=[obj.pk])
-        )
+        return format_html('<img src="{}" alt="" height="60">', reverse("evidence:thumb", args=[obj.pk]))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

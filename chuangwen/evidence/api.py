@@ -16,8 +16,9 @@ from ninja.errors import ValidationError
 from ninja.files import UploadedFile
 from ninja.security import APIKeyHeader, SessionAuth
 
+from chuangwen.core.bounds import ID_MAX
 from chuangwen.core.web import user_of
-from chuangwen.evidence.errors import EvidenceError, InvalidField
+from chuangwen.evidence.errors import Busy, EvidenceError, InvalidField
 from chuangwen.evidence.images import max_bytes, too_large_error
 from chuangwen.evidence.models import Evidence
 from chuangwen.evidence.services import PhotoMeta, ingest_photo, store_baseline
@@ -49,12 +50,12 @@ class PhotoForm(Schema):
     kind: Literal["problem", "exception"] = Field(
         "problem", description="problem 问题照片 | exception 异常情况"
     )
-    round_id: int = Field(description="测评批次 ID（须是本人所在测评小组的批次）")
-    site_id: int = Field(description="点位 ID（须是该批次的抽中点位）")
+    round_id: int = Field(ge=1, le=ID_MAX, description="测评批次 ID（须是本人所在测评小组的批次）")
+    site_id: int = Field(ge=1, le=ID_MAX, description="点位 ID（须是该批次的抽中点位）")
     captured_at: datetime | None = Field(None, description="拍摄时间（手机时钟，ISO 8601，带时区）")
-    lat: float | None = Field(None, description="纬度")
-    lng: float | None = Field(None, description="经度")
-    accuracy: float | None = Field(None, description="定位精度（米）")
+    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False, description="纬度")
+    lng: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False, description="经度")
+    accuracy: float | None = Field(None, ge=0, le=100_000, allow_inf_nan=False, description="定位精度（米）")
     coord_system: Literal["WGS-84", "GCJ-02"] = Field("WGS-84", description="坐标系：WGS-84 或 GCJ-02")
 
 
@@ -74,9 +75,20 @@ class ErrorOut(Schema):
     )
 
 
-def _error(exc: EvidenceError) -> Status[dict[str, str]]:
+def busy_response(exc: Busy) -> JsonResponse:
+    """503 with Retry-After: every decoding slot of this process stayed taken; nothing was stored."""
+    return JsonResponse(
+        {"detail": exc.message, "code": exc.code},
+        status=exc.status,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def _error(exc: EvidenceError) -> Status[dict[str, str]] | JsonResponse:
     if isinstance(exc, InvalidField):
         raise ValidationError([{"loc": ["form", exc.field or ""], "msg": exc.message, "type": exc.code}])
+    if isinstance(exc, Busy):
+        return busy_response(exc)
     return Status(exc.status, {"detail": exc.message, "code": exc.code})
 
 
@@ -110,13 +122,21 @@ def _out(evidence: Evidence, created: bool) -> dict[str, Any]:
 
 @router.post(
     "",
-    response={200: EvidenceOut, 201: EvidenceOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={
+        200: EvidenceOut,
+        201: EvidenceOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        503: ErrorOut,
+    },
     summary="上传现场照片（multipart，按 client_id 幂等）",
 )
 @decorate_view(refuse_oversized_body)
 def upload_photo(
     request: HttpRequest, data: Form[PhotoForm], file: File[UploadedFile]
-) -> Status[dict[str, Any]]:
+) -> Status[dict[str, Any]] | JsonResponse:
     meta = PhotoMeta(
         client_id=data.client_id,
         kind=data.kind,
@@ -142,7 +162,7 @@ if settings.BENCH_BASELINE:  # the ingest benchmark's baseline; never registered
     @router.post("/_baseline", response={201: EvidenceOut, 400: ErrorOut}, include_in_schema=False)
     def baseline(
         request: HttpRequest, client_id: Form[uuid.UUID], file: File[UploadedFile]
-    ) -> Status[dict[str, Any]]:
+    ) -> Status[dict[str, Any]] | JsonResponse:
         try:
             evidence = store_baseline(file, client_id, user_of(request))
         except EvidenceError as exc:

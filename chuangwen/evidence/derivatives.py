@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
+from chuangwen.evidence.images import decode_slot
 from chuangwen.evidence.signals import photo_hashed
 from chuangwen.evidence.storage import display_name, store_derivative, thumb_name
 
@@ -199,14 +200,16 @@ def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
 
 
 def render(data: bytes, text: WatermarkText) -> tuple[bytes, bytes, str]:
-    """(display JPEG, thumbnail JPEG, perceptual hash) of an original's bytes."""
-    im = Image.open(io.BytesIO(data))
-    target = _fit(im.size, DISPLAY_SIDE)
-    im.draft("RGB", target)  # JPEG: decode at the smallest 1/2, 1/4 or 1/8 scale still covering the target
-    display = im if im.mode == "RGB" else im.convert("RGB")
-    if display.size != target:
-        display = display.resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    thumb = display.resize(_fit(target, THUMB_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    """(display JPEG, thumbnail JPEG, perceptual hash) of an original's bytes; decoded in one of the process's
+    decoding slots (``images.decode_slot``: Busy when none frees in time)."""
+    with decode_slot():
+        im = Image.open(io.BytesIO(data))
+        target = _fit(im.size, DISPLAY_SIDE)
+        im.draft("RGB", target)  # JPEG: decode at the smallest 1/2, 1/4 or 1/8 scale still covering target
+        display = im if im.mode == "RGB" else im.convert("RGB")
+        if display.size != target:
+            display = display.resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        thumb = display.resize(_fit(target, THUMB_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     value = phash(thumb)
     burn_watermark(display, text)
     return _jpeg(display), _jpeg(thumb), value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class EvidenceError(Exception):
     status = 400
@@ -34,3 +36,14 @@ class InvalidField(EvidenceError):
     """A form field with a wrong value (422, reported in ninja's shape with the field's ``loc``)."""
 
     status = 422
+
+
+class Busy(EvidenceError):
+    """No decoding slot of this process freed in time (503): nothing was stored or counted; the client tries
+    again after ``retry_after`` seconds."""
+
+    status = 503
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("busy", _("服务器繁忙，请稍后重试"))
+        self.retry_after = retry_after

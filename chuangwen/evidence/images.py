@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import struct
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +23,15 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from chuangwen.evidence.errors import ImageRejected
+from chuangwen.evidence.errors import Busy, ImageRejected
 from chuangwen.evidence.jpeg import rewrite_jpeg
 
 JPEG_QUALITY = 85
 DEFAULT_MAX_SIDE = 4096
+# A JPEG is decoded at 1/2, 1/4 or 1/8 scale when its long side still reaches this share of the stored size.
+DRAFT_MIN_SHARE = 0.75
+DEFAULT_DECODE_CONCURRENCY = 2
+DEFAULT_DECODE_WAIT_SECONDS = 5.0
 # ISO base media files (HEIC, AVIF, MP4 …) name their kind in the "ftyp" box.
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
 HEIF_GENERIC_BRANDS = {b"mif1", b"msf1"}
@@ -88,6 +94,57 @@ def max_pixels() -> int:
 
 def max_side() -> int:
     return int(getattr(settings, "EVIDENCE_MAX_SIDE", DEFAULT_MAX_SIDE))
+
+
+def limit_pillow_pixels() -> None:
+    """Pillow's own bomb check (any ``Image.open`` of the process) at the same limit as ours."""
+    if Image.MAX_IMAGE_PIXELS != max_pixels():
+        Image.MAX_IMAGE_PIXELS = max_pixels()
+
+
+# --- decoding slots ----------------------------------------------------------------------------------------
+
+_slots_lock = threading.Lock()
+_slots: tuple[int, threading.BoundedSemaphore] | None = None
+_held = threading.local()
+
+
+def _semaphore() -> threading.BoundedSemaphore:
+    global _slots
+    size = max(1, int(getattr(settings, "EVIDENCE_DECODE_CONCURRENCY", DEFAULT_DECODE_CONCURRENCY)))
+    with _slots_lock:
+        if _slots is None or _slots[0] != size:
+            _slots = (size, threading.BoundedSemaphore(size))
+        return _slots[1]
+
+
+def decode_wait() -> float:
+    return float(getattr(settings, "EVIDENCE_DECODE_WAIT_SECONDS", DEFAULT_DECODE_WAIT_SECONDS))
+
+
+@contextmanager
+def decode_slot(wait: float | None = None) -> Iterator[None]:
+    """Hold one of the process's EVIDENCE_DECODE_CONCURRENCY slots for decoding photos, so that a burst of big
+    uploads queues instead of decoding all at once (memory and CPU grow with each parallel decode). A thread
+    already holding a slot goes on (a report's photos share one). Raise :class:`Busy` when no slot frees
+    within ``wait`` seconds (default EVIDENCE_DECODE_WAIT_SECONDS)."""
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
+    semaphore = _semaphore()
+    seconds = decode_wait() if wait is None else wait
+    if not semaphore.acquire(timeout=max(0.0, seconds)):
+        raise Busy(retry_after=max(1, math.ceil(seconds)))
+    _held.depth = 1
+    try:
+        yield
+    finally:
+        _held.depth = 0
+        semaphore.release()
 
 
 def too_large_error() -> ImageRejected:
@@ -160,8 +217,7 @@ def _damaged(exc: BaseException) -> ImageRejected:
 
 def _open(data: bytes, fmt: str) -> Image.Image:
     """Open (header only) as exactly the sniffed format and refuse too many pixels before any decoding."""
-    if Image.MAX_IMAGE_PIXELS != max_pixels():
-        Image.MAX_IMAGE_PIXELS = max_pixels()  # Pillow's own bomb check, consistent with ours
+    limit_pillow_pixels()  # again here: tests and operators may change EVIDENCE_MAX_PIXELS at run time
     try:
         im = Image.open(io.BytesIO(data), formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -204,11 +260,23 @@ def open_checked(data: bytes, fmt: str) -> Image.Image:
         return _open(data, fmt)
 
 
+def draft_scale(size: tuple[int, int], side: int) -> int:
+    """The JPEG decoder's reduction (8, 4, 2 or 1) whose result is still at least DRAFT_MIN_SHARE of
+    ``side`` long: a 40-megapixel photo is decoded as 10 megapixels, never as 40."""
+    for scale in (8, 4, 2):
+        if max(size) / scale >= side * DRAFT_MIN_SHARE:
+            return scale
+    return 1
+
+
 def decode(im: Image.Image) -> Image.Image:
-    """Decode every pixel (a truncated or broken file fails here)."""
+    """Decode every pixel (a truncated or broken file fails here); a JPEG bigger than what is kept is decoded
+    straight at a smaller scale (the decoder still reads every coefficient, so damage is still found)."""
     with _decoding():
-        if im.format == "JPEG" and max(im.size) > 2 * max_side():
-            im.draft("RGB", (max_side(), max_side()))  # decode a huge JPEG straight at a smaller scale
+        scale = draft_scale(im.size, max_side()) if im.format == "JPEG" else 1
+        if scale > 1:
+            width, height = im.size
+            im.draft(im.mode, (width // scale, height // scale))
         im.load()
     return im
 
@@ -286,14 +354,17 @@ def to_rgb(im: Image.Image) -> Image.Image:
 
 def reencode(im: Image.Image, orientation: int) -> tuple[bytes, int, int]:
     """The stored JPEG: upright, at most :func:`max_side` pixels long, without EXIF (the row keeps the
-    place and time)."""
+    place and time). Shrunk first, so that flattening and turning work on the smaller picture."""
     icc = im.info.get("icc_profile")
-    if orientation in TRANSPOSE:
-        im = im.transpose(TRANSPOSE[orientation])
+    if im.mode == "P":
+        im = im.convert("RGBA")  # a palette picture would be shrunk with nearest-neighbour
+    if max(im.size) > max_side() and im.mode in ("RGB", "L", "RGBA", "LA"):
+        im.thumbnail((max_side(), max_side()), Image.Resampling.LANCZOS, reducing_gap=3.0)
     im = to_rgb(im)
     if max(im.size) > max_side():
-        im = im.copy()
         im.thumbnail((max_side(), max_side()), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if orientation in TRANSPOSE:
+        im = im.transpose(TRANSPOSE[orientation])
     out = io.BytesIO()
     im.save(out, "JPEG", quality=JPEG_QUALITY, icc_profile=icc if isinstance(icc, bytes) else None)
     return out.getvalue(), im.width, im.height
@@ -331,13 +402,15 @@ def _store_form(
 
 
 def prepare_photo(data: bytes) -> PreparedPhoto:
-    """Check an upload and return the JPEG to keep; raise :class:`ImageRejected` for anything else."""
+    """Check an upload and return the JPEG to keep; raise :class:`ImageRejected` for anything else, or
+    :class:`Busy` when no decoding slot frees in time."""
     if not data:
         raise ImageRejected("not_an_image", _("文件为空"))
     if len(data) > max_bytes():
         raise too_large_error()
     fmt = sniff(data[:64])
-    stored, width, height, (captured, lat, lng) = _store_form(data, fmt)
+    with decode_slot():
+        stored, width, height, (captured, lat, lng) = _store_form(data, fmt)
     return PreparedPhoto(
         data=stored,
         sha256=hashlib.sha256(stored).hexdigest(),

@@ -31,6 +31,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image, ImageOps
 
+from chuangwen.evidence.images import decode_slot
 from chuangwen.evidence.storage import ORIGINALS, present, store_derivative
 
 if TYPE_CHECKING:
@@ -293,10 +294,12 @@ def public_copy(evidence: Evidence) -> bytes:
     """The public JPEG of a photo: orientation applied, at most 1600 px, faces and plates blurred, no
     metadata."""
     with default_storage.open(evidence.file.name, "rb") as handle:
-        im = Image.open(io.BytesIO(handle.read()))
+        data = handle.read()
+    with decode_slot():  # one of the process's decoding slots (Busy when none frees in time)
+        im = Image.open(io.BytesIO(data))
         im.draft("RGB", _fit(im.size, PUBLIC_SIDE))
         im.load()
-    return encode_public(privatise(im))
+        return encode_public(privatise(im))
 
 
 def public_name(sha256: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -82,7 +83,7 @@ def stored_for(client_id: uuid.UUID, user: User) -> Evidence | None:
 def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | None]:
     """The round and site a field photo belongs to; a round the user does not inspect does not exist."""
     from chuangwen.rounds.models import RoundSite, RoundStatus
-    from chuangwen.rounds.visits import inspecting_teams
+    from chuangwen.rounds.visits import inspecting_teams, team_for_site
     from chuangwen.sites.models import Site
 
     if meta.round_id is None:
@@ -108,6 +109,8 @@ def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | No
     )
     if entry is None:
         raise NotFound("site_not_in_round", _("该点位不在本批次的抽中点位中"))
+    if team_for_site(entry, teams) is None:  # the same rule as the visit the photo will belong to
+        raise NotFound("not_assigned", _("该点位不在您小组的测评路线上"))
     return round_, entry.site
 
 
@@ -149,10 +152,28 @@ def ingest_photo(upload: bytes | IO[bytes], meta: PhotoMeta, user: User) -> tupl
     existing = stored_for(meta.client_id, user)
     if existing is not None:
         return existing, False
+    _check_meta(meta)
+    resolve_target(meta, user)
+    return store_prepared(prepare_upload(upload), meta, user)
+
+
+def ingest_photos(
+    uploads: Sequence[bytes | IO[bytes]], metas: Sequence[PhotoMeta], user: User
+) -> list[Evidence]:
+    """Several photos of one action, all or nothing: every photo is checked before any is stored, so a broken
+    last photo leaves no stored first ones behind."""
+    for meta in metas:
+        _check_meta(meta)
+        resolve_target(meta, user)
+    prepared = [prepare_upload(upload) for upload in uploads]
+    return [store_prepared(photo, meta, user)[0] for photo, meta in zip(prepared, metas, strict=True)]
+
+
+def store_prepared(photo: PreparedPhoto, meta: PhotoMeta, user: User) -> tuple[Evidence, bool]:
+    """Store a checked photo durably, then insert its row (idempotent by ``meta.client_id``)."""
     captured = _check_meta(meta)
     round_, site = resolve_target(meta, user)
     lng, lat = position(meta)
-    photo = prepare_photo(read_upload(upload))
     name = store_original(photo.data, photo.sha256)  # durably on disk before the row exists
     fields = {
         "kind": meta.kind,
@@ -163,12 +184,20 @@ def ingest_photo(upload: bytes | IO[bytes], meta: PhotoMeta, user: User) -> tupl
         "lng": lng,
         "accuracy_m": meta.accuracy,
     }
-    return _insert(meta.client_id, user, photo, name, fields)
+    return insert_row(meta.client_id, user, photo, name, fields)
 
 
-def _insert(
+def prepare_upload(upload: bytes | IO[bytes]) -> PreparedPhoto:
+    """Read (at most EVIDENCE_MAX_BYTES) and check one upload; the JPEG to keep. Nothing is stored, so a
+    caller with several photos checks them all before storing any (all or nothing)."""
+    return prepare_photo(read_upload(upload))
+
+
+def insert_row(
     client_id: uuid.UUID, user: User, photo: PreparedPhoto, name: str, fields: dict[str, Any]
 ) -> tuple[Evidence, bool]:
+    """The row of a photo already stored under ``name`` (:func:`store_original`); inside the caller's
+    transaction when there is one, the derivatives queued when it commits."""
     try:
         with transaction.atomic():
             evidence = Evidence.objects.create(

@@ -5,8 +5,10 @@ is written to a temporary name in its final directory, flushed and fsynced, rena
 directory is fsynced, so that it is on disk before the row that points to it commits. An existing original
 is never rewritten. Other storages (S3-compatible) get ``storage.save``, durable when the call returns.
 
-A crash between the rename and the commit leaves a file that no row points to; a crash while writing leaves a
-temporary ``.tmp-*.part`` file. :func:`sweep` removes both once they are older than a grace period.
+A crash between the rename and the commit leaves a file that no row points to (so does a citizen report whose
+photos were written before its transaction failed); a crash while writing leaves a temporary ``.tmp-*.part``
+file. :func:`sweep` removes them, and display, thumbnail and public copies no row points to, once they are
+older than a grace period.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
+from django.db.models import Q
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +32,11 @@ ORIGINALS = "evidence"
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"
 ORIGINAL_NAME = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.jpg$")
+# Display copies, thumbnails and public copies (see display_name, thumb_name, privacy.public_name).
+COPY_NAME = re.compile(
+    r"^(display/[0-9a-f]{2}/\d+-[0-9a-f]{16}|thumb/[0-9a-f]{2}/[0-9a-f]{64}|public/[0-9a-f]{2}/[0-9a-f]{64}-v\d+)"
+    r"\.jpg$"
+)
 
 
 def original_name(sha256: str) -> str:
@@ -144,34 +152,72 @@ def _walk(root: Path) -> Iterator[Path]:
             yield Path(dirpath) / file_name
 
 
-def sweep(grace_seconds: float = 3600, storage: Storage | None = None) -> dict[str, int]:
-    """Remove temporary files and originals no row points to, when older than ``grace_seconds``.
+def _kind(relative: str) -> str | None:
+    """What a file under ``evidence/`` is to the sweep: temp, original, copy, or None (left alone)."""
+    name = relative.rsplit("/", 1)[-1]
+    if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+        return "temp"
+    if ORIGINAL_NAME.match(relative):
+        return "original"
+    if COPY_NAME.match(relative):
+        return "copy"
+    return None
 
-    Only a local folder is swept; object storage has no partial files, and its orphans are left alone.
-    """
+
+def _names_in_rows() -> set[str]:
+    """Every file name a row points to (original, display copy, thumbnail, public copy), read once."""
     from chuangwen.evidence.models import Evidence
 
+    names: set[str] = set()
+    columns = ("file", "display_file", "thumb_file", "public_file")
+    for row in Evidence.objects.values_list(*columns).iterator(chunk_size=5000):
+        names.update(name for name in row if name)
+    return names
+
+
+def _pointed_to(name: str) -> bool:
+    from chuangwen.evidence.models import Evidence
+
+    match = Q(file=name) | Q(display_file=name) | Q(thumb_file=name) | Q(public_file=name)
+    return Evidence.objects.filter(match).exists()
+
+
+def sweep(grace_seconds: float = 3600, storage: Storage | None = None) -> dict[str, int]:
+    """Remove temporary files, and originals and copies no row points to, when older than ``grace_seconds``.
+
+    Never a file a committed row points to (each candidate is looked up again just before it goes), nor one
+    being written or about to be referenced (younger than the grace period: a write renames a fresh file into
+    place, and an upload of bytes already stored refreshes the file's time before its row is inserted).
+    Only a local folder is swept; object storage has no partial files, and its orphans are left alone.
+    """
     root = local_root(storage)
-    removed = {"temp": 0, "orphans": 0}
+    removed = {"temp": 0, "orphans": 0, "copies": 0}
     if root is None or not (root / ORIGINALS).is_dir():
         return removed
     cutoff = time.time() - grace_seconds
+    referenced: set[str] | None = None  # read when the first old file is met
     for path in _walk(root / ORIGINALS):
         relative = path.relative_to(root / ORIGINALS).as_posix()
-        is_temp = path.name.startswith(TEMP_PREFIX) and path.name.endswith(TEMP_SUFFIX)
-        if not is_temp and not ORIGINAL_NAME.match(relative):
-            continue  # display copies and thumbnails are replaced, not swept
+        kind = _kind(relative)
+        if kind is None:
+            continue
+        name = f"{ORIGINALS}/{relative}"
         with suppress(FileNotFoundError):
             if path.stat().st_mtime > cutoff:
                 continue
-            if not is_temp and Evidence.objects.filter(file=f"{ORIGINALS}/{relative}").exists():
-                continue
-            if path.stat().st_mtime > cutoff:  # touched by an upload of the same bytes meanwhile
-                continue
+            if kind != "temp":
+                if referenced is None:
+                    referenced = _names_in_rows()
+                if name in referenced or _pointed_to(name):  # again: a row may have committed since
+                    continue
+                if path.stat().st_mtime > cutoff:  # touched by an upload of the same bytes meanwhile
+                    continue
             path.unlink()
-            removed["temp" if is_temp else "orphans"] += 1
-    if removed["orphans"] or removed["temp"]:
+            removed[{"temp": "temp", "original": "orphans"}.get(kind, "copies")] += 1
+    if any(removed.values()):
         logger.warning(
-            "evidence sweep removed %(temp)s temporary files and %(orphans)s orphan files", removed
+            "evidence sweep removed %(temp)s temporary files, %(orphans)s orphan originals and "
+            "%(copies)s orphan copies",
+            removed,
         )
     return removed

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from chuangwen.accounts.models import Role
 from chuangwen.core.web import user_of
 from chuangwen.evidence.derivatives import build_derivatives
+from chuangwen.evidence.errors import Busy
 from chuangwen.evidence.models import Evidence
 from chuangwen.evidence.storage import present
 
@@ -24,6 +28,26 @@ ORIGINAL_ROLES = {Role.COORDINATOR, Role.INSPECTOR, Role.VERIFIER}
 CACHE_CONTROL = "private, max-age=3600"
 # Short: a photo that stops being public (a report withdrawn) should leave shared caches soon.
 PUBLIC_CACHE_CONTROL = "public, max-age=600"
+
+
+def busy_response(exc: Busy) -> HttpResponse:
+    """503 with Retry-After: every decoding slot of this process stayed taken; nothing was made."""
+    response = HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def answers_busy(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A copy that must be decoded now and finds no decoding slot answers 503, not 500."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except Busy as exc:
+            return busy_response(exc)
+
+    return wrapper
 
 
 def _visible(request: HttpRequest, pk: int) -> Evidence:
@@ -54,17 +78,20 @@ def _derived(request: HttpRequest, pk: int, field: str) -> str:
 
 @require_GET
 @login_required
+@answers_busy
 def display(request: HttpRequest, pk: int) -> FileResponse:
     return _file_response(_derived(request, pk, "display_file"), f"evidence-{pk}.jpg")
 
 
 @require_GET
 @login_required
+@answers_busy
 def thumb(request: HttpRequest, pk: int) -> FileResponse:
     return _file_response(_derived(request, pk, "thumb_file"), f"evidence-{pk}-thumb.jpg")
 
 
 @require_GET
+@answers_busy
 def public(request: HttpRequest, pk: int) -> FileResponse:
     """The blurred, metadata-free copy, without sign-in, of a photo that a publishing app declares public
     (chuangwen.evidence.privacy.PUBLIC_CHECKS); 404 for every other photo, as if it did not exist."""

@@ -19,6 +19,12 @@ JS_STRINGS: dict[str, Promise] = {
     "sync_failed": _("上传中断，稍后自动重试"),
     "login_expired": _("登录已失效，请重新登录后再上传"),
     "relogin": _("重新登录"),
+    # Logout and the end of the session
+    "logout_offline": _("离线时无法退出登录，请联网后再试。"),
+    "confirm_logout": _("本机还有 {n} 条测评或草稿未上传，退出后将从本机删除且无法恢复。确定退出吗？"),
+    "session_ended": _("登录已结束"),
+    "session_wiped": _("为保护暗访信息，本机保存的任务和点位已清除。请重新登录后再下载。"),
+    "session_kept": _("本机还有 {n} 条未上传的测评或草稿，重新登录后自动上传。"),
     # Today's work
     "today": _("今日任务"),
     "no_rounds": _("目前没有进行中的测评任务。"),

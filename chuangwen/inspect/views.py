@@ -28,12 +28,14 @@ from django.views.decorators.http import require_GET
 
 from chuangwen.accounts.models import Role
 from chuangwen.core.web import user_of
+from chuangwen.inspect.session import AppSession, app_session, set_session_cookie
 from chuangwen.inspect.strings import JS_STRINGS
 
 # The app's JavaScript modules (loaded by app.js through relative imports, mapped to their static URLs).
 MODULES = [
     "inspect/app.js",
     "inspect/ui.js",
+    "inspect/session.js",
     "inspect/db.js",
     "inspect/geo.js",
     "inspect/photos.js",
@@ -70,15 +72,17 @@ def import_map() -> dict[str, dict[str, str]]:
     return {"imports": {f"{settings.STATIC_URL}{name}": static(name) for name in MODULES}}
 
 
-def app_config(request: HttpRequest) -> dict[str, Any]:
+def app_config(request: HttpRequest, session: AppSession) -> dict[str, Any]:
     user = user_of(request)
     return {
         "user": {"id": user.pk, "name": user.display_name},
+        "session": session.as_config(),
         "urls": {
             "assignments": "/api/v1/inspect/assignments",
             "evidence": "/api/v1/evidence",
             "visits": "/api/v1/inspect/visits",
             "login": f"{reverse('accounts:login')}?next={reverse('inspect:app')}",
+            "logout": reverse("accounts:logout"),
             "home": reverse("core:home"),
             "sw": reverse("inspect:service_worker"),
             "scope": reverse("inspect:app"),
@@ -100,13 +104,16 @@ def app_shell(request: HttpRequest) -> HttpResponse:
     if user.role != Role.INSPECTOR:
         return render(request, "inspect/not_inspector.html", status=403)
     get_token(request)  # the app reads the CSRF cookie for its POSTs
+    session = app_session(request)
     context = {
         "strings": {key: str(value) for key, value in JS_STRINGS.items()},
-        "config": app_config(request),
+        "config": app_config(request, session),
         "import_map": script_json(import_map()),
         "icons": {key: static(path) for key, path in ICONS.items()},
     }
-    return render(request, "inspect/app.html", context)
+    response = render(request, "inspect/app.html", context)
+    set_session_cookie(response, session)
+    return response
 
 
 @require_GET

@@ -9,6 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from chuangwen.core.bounds import OFFSET_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.notify import services
 from chuangwen.notify.models import Notification
@@ -45,7 +46,7 @@ class NotificationPage(Schema):
 class InboxFilters(Schema):
     unread: bool | None = Field(None, description="true 只看未读，false 只看已读")
     limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE, description="每页条数（1–50）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
+    offset: int = Field(0, ge=0, le=OFFSET_MAX, description="跳过的条数（0–10 000 000）")
 
 
 class ReadAllOut(Schema):
@@ -95,7 +96,7 @@ def read_all(request: HttpRequest) -> dict[str, Any]:
     response={200: NotificationOut, 404: ErrorOut},
     summary="标为已读（他人的消息返回 404）",
 )
-def read(request: HttpRequest, notification_id: int) -> Any:
+def read(request: HttpRequest, notification_id: IdPath) -> Any:
     notification = Notification.objects.visible_to(user_of(request)).filter(pk=notification_id).first()
     if notification is None:
         return _not_found()

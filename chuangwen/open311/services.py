@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from chuangwen.audit.services import record
 from chuangwen.cases.models import CaseState
+from chuangwen.core.bounds import date_error, earliest_date, latest_date
 from chuangwen.open311.models import Integration, Submission
 from chuangwen.reports.models import CitizenReport, ReportCategory, ReportSource
 from chuangwen.reports.public import PublicStatus, first_public_after_photos, public_statuses
@@ -192,11 +193,11 @@ def parse_w3(name: str, text: str) -> datetime:
     text = text.strip()
     try:
         if len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d")
-            return timezone.make_aware(day)
-        if "T" not in text:
+            moment = timezone.make_aware(datetime.strptime(text, "%Y-%m-%d"))
+        elif "T" not in text:
             raise ValueError(text)
-        moment = datetime.fromisoformat(text)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
         raise Open311Error(
             400, _("%(name)s must use the w3 format, eg 2010-01-01T00:00:00Z") % {"name": name}
@@ -205,6 +206,12 @@ def parse_w3(name: str, text: str) -> datetime:
         raise Open311Error(
             400, _("%(name)s must include the time zone (Z or ±hh:mm)") % {"name": name}
         ) from None
+    if date_error(moment, name) is not None:  # 9999-12-31 + 90 days does not exist (chuangwen.core.bounds)
+        low, high = earliest_date(), latest_date()
+        raise Open311Error(
+            400,
+            _("%(name)s must lie between %(low)s and %(high)s") % {"name": name, "low": low, "high": high},
+        )
     return moment
 
 
@@ -225,6 +232,7 @@ class Posted:
     attributes: dict[str, list[str]] = field(default_factory=dict)
     media_url: str = ""
     account_id: str = ""
+    device_id: str = ""  # the spec's device_id: not kept, only counted against the per-device limit
 
 
 def idempotency_key(integration: Integration, posted: Posted, at: datetime) -> uuid.UUID:
@@ -328,6 +336,7 @@ def post_request(
                 source=ReportSource.OPEN311,
                 integration=integration.name,
                 ip=None,
+                device=f"open311:{integration.pk}:{posted.device_id}" if posted.device_id else None,
             )
             submission = Submission.objects.create(
                 integration=integration,

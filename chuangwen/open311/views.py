@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from chuangwen.cases.models import OPEN_STATES
+from chuangwen.core.bounds import PAGE_MAX, parse_ids
 from chuangwen.open311 import render, services
 from chuangwen.open311.models import Datatype, ServiceAttribute, Submission
 from chuangwen.open311.services import MAX_REQUESTS, MAX_SPAN, Open311Error, Posted
@@ -228,6 +229,7 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
         attributes=attributes,
         media_url=media_url[:500],
         account_id=_arg(data, "account_id")[:100],
+        device_id=_arg(data, "device_id")[:100],
     )
     submission, _created = services.post_request(integration, posted, request=request)
     body = [
@@ -265,7 +267,7 @@ def _page(data: QueryDict) -> tuple[int, int]:
         size = int(_arg(data, "page_size") or MAX_REQUESTS)
     except ValueError:
         raise Open311Error(400, _("page and page_size must be whole numbers")) from None
-    if page < 1 or not 1 <= size <= MAX_REQUESTS:
+    if not 1 <= page <= PAGE_MAX or not 1 <= size <= MAX_REQUESTS:
         raise Open311Error(400, _("page must be 1 or more, page_size 1 to 1000"))
     return (page - 1) * size, size
 
@@ -279,7 +281,7 @@ def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     reports = services.public_requests()
     ids = _many(data, "service_request_id")
     if ids:  # "This overrides all other arguments."
-        reports = reports.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+        reports = reports.filter(pk__in=parse_ids(",".join(ids)))
     else:
         codes = _many(data, "service_code")
         if codes:
@@ -301,11 +303,8 @@ def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @open311_view()
 def request_detail(request: HttpRequest, service_request_id: str, fmt: str) -> HttpResponse:
-    report = (
-        services.public_requests().filter(pk=int(service_request_id)).first()
-        if service_request_id.isdigit()
-        else None
-    )
+    found = parse_ids(service_request_id) if service_request_id.isdigit() else []
+    report = services.public_requests().filter(pk=found[0]).first() if found else None
     if report is None:
         raise Open311Error(404, _("service_request_id not found: %(id)s") % {"id": service_request_id})
     body = services.request_items([report], request, extensions=_extensions(request.GET))

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
+from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
 
@@ -74,7 +75,7 @@ def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> list[dict[s
 
 
 @router.get("/{unit_id}", response=UnitDetailOut, summary="单位详情（范围外的单位返回 404）")
-def get_unit(request: HttpRequest, unit_id: int) -> dict[str, Any]:
+def get_unit(request: HttpRequest, unit_id: IdPath) -> dict[str, Any]:
     visible = Unit.objects.visible_to(user_of(request))
     unit = get_object_or_404(visible, pk=unit_id)
     children = list(visible.filter(parent=unit).order_by("sort_order", "code").values_list("pk", flat=True))

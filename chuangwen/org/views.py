@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from chuangwen.accounts.models import User
+from chuangwen.core.bounds import parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit, UnitKind, path_ids
 from chuangwen.sites.models import Site
@@ -133,7 +134,8 @@ def boundaries_geojson(request: HttpRequest) -> JsonResponse:
     units = Unit.objects.visible_to(user).filter(boundary__isnull=False)
     unit_id = request.GET.get("unit", "")
     if unit_id:
-        root = get_object_or_404(Unit.objects.visible_to(user), pk=unit_id if unit_id.isdigit() else 0)
+        ids = parse_ids(unit_id)
+        root = get_object_or_404(Unit.objects.visible_to(user), pk=ids[0] if ids else 0)
         units = units.filter(path__startswith=root.path)
     features = [boundary_feature(unit) for unit in units.order_by("depth", "code") if unit.boundary]
     response = JsonResponse({"type": "FeatureCollection", "features": features})

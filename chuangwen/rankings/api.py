@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
+from chuangwen.core.bounds import IdPath, parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.rankings import selfcheck, services, whatif
 from chuangwen.rankings.compute import compute
@@ -266,9 +267,9 @@ def outcome_out(outcome: whatif.Outcome) -> dict[str, Any]:
     response={200: WhatIfOut, 400: ErrorOut},
     summary="在办案卷的扣分代价，以及按期办结所选案卷（cases=1,2,3）后的综合指数（本单位及上级）",
 )
-def whatif_api(request: HttpRequest, unit_id: int, cases: str = "") -> Any:
+def whatif_api(request: HttpRequest, unit_id: IdPath, cases: str = "") -> Any:
     unit = visible_unit(user_of(request), unit_id)
-    ids = [int(part) for part in cases.split(",") if part.strip().isdigit()]
+    ids = parse_ids(cases)
     try:
         result, costs = whatif.plan(unit, ids)
     except whatif.NotRanked as exc:
@@ -296,7 +297,7 @@ def whatif_api(request: HttpRequest, unit_id: int, cases: str = "") -> Any:
 
 
 @router.get("/{int:ranking_id}", response=RankingDetailOut, summary="一期排名及各单位的数字")
-def get_ranking(request: HttpRequest, ranking_id: int) -> dict[str, Any]:
+def get_ranking(request: HttpRequest, ranking_id: IdPath) -> dict[str, Any]:
     return ranking_detail_out(get_object_or_404(Ranking, pk=ranking_id))
 
 
@@ -305,7 +306,7 @@ def get_ranking(request: HttpRequest, ranking_id: int) -> dict[str, Any]:
     response=DrilldownOut,
     summary="一个单位的得分构成：测评、案卷、照片（本单位及上级可见，其他返回 404）",
 )
-def get_drilldown(request: HttpRequest, ranking_id: int, unit_id: int) -> dict[str, Any]:
+def get_drilldown(request: HttpRequest, ranking_id: IdPath, unit_id: IdPath) -> dict[str, Any]:
     ranking, row = visible_row(user_of(request), ranking_id, unit_id)
     d = drilldown(ranking, row)
     return {

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from chuangwen.accounts.models import User
 from chuangwen.audit.services import record
 from chuangwen.cases.exports import require_format, spreadsheet_response
+from chuangwen.core.bounds import date_error, parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.rankings import selfcheck, services, whatif
 from chuangwen.rankings.compute import LEVELS, OFFICIAL_KINDS, Period, UnitScore, compute
@@ -68,15 +69,17 @@ def recent_months(count: int = 12) -> list[date]:
 def parse_period(value: str) -> Period | None:
     """``round:<id>`` (a published round) or ``month:YYYY-MM``; anything else is None."""
     kind, _sep, rest = value.partition(":")
-    if kind == "round" and rest.isdigit():
-        round_ = period_rounds().filter(pk=int(rest)).first()
+    if kind == "round" and (ids := parse_ids(rest)):
+        round_ = period_rounds().filter(pk=ids[0]).first()
         return Period.for_round(round_) if round_ is not None else None
     if kind == "month":
         try:
             year, month = (int(part) for part in rest.split("-"))
-            return Period.for_month(date(year, month, 1))
+            first = date(year, month, 1)
         except ValueError:
             return None
+        # A month outside the date bounds (month:9999-12) is no period: its neighbours do not even exist.
+        return Period.for_month(first) if date_error(first, "period") is None else None
     return None
 
 
@@ -414,7 +417,7 @@ def selfcheck_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 def _chosen(request: HttpRequest) -> list[int]:
     data = request.POST if request.method == "POST" else request.GET
-    return [int(value) for value in data.getlist("case") if value.isdigit()]
+    return parse_ids(",".join(data.getlist("case")))
 
 
 @login_required

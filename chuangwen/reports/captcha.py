@@ -1,5 +1,7 @@
-"""A locally drawn image captcha (Pillow): random characters, noise lines; the answer's keyed hash lives in
-the session and is good for one try."""
+"""A locally drawn image captcha (Pillow): random characters, noise lines. The session holds the challenge's
+token; the answer's keyed hash is a ``CaptchaChallenge`` row, good for one try by one request: the answer
+deletes the row with a single conditional DELETE, which only one of several racing requests can win (a
+session copy read by each of them would let every one through)."""
 
 from __future__ import annotations
 
@@ -8,20 +10,25 @@ import hashlib
 import hmac
 import io
 import secrets
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from chuangwen.reports.models import CaptchaChallenge
 
 SESSION_KEY = "reports_captcha"
 ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I, 2/Z, 5/S, 8/B)
 WIDTH, HEIGHT = 160, 56
+CHALLENGE_SECONDS = 15 * 60  # an older challenge is refused and purged
 
 
-def _digest(answer: str, salt: str) -> str:
+def _digest(answer: str, token: str) -> str:
     key = str(settings.SECRET_KEY).encode()
-    return hmac.new(key, f"captcha:{salt}:{answer.upper()}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"captcha:{token}:{answer.upper()}".encode(), hashlib.sha256).hexdigest()
 
 
 @cache  # read the font file once, not on every drawing
@@ -61,25 +68,49 @@ def draw(text: str) -> bytes:
     return out.getvalue()
 
 
+def _keep(session: SessionBase, text: str) -> None:
+    """A new challenge row for ``text``; the session's previous one (never answered) goes."""
+    previous = session.get(SESSION_KEY)
+    if isinstance(previous, str):
+        CaptchaChallenge.objects.filter(token=previous).delete()
+    token = secrets.token_hex(16)
+    CaptchaChallenge.objects.create(token=token, digest=_digest(text, token))
+    session[SESSION_KEY] = token
+
+
 def new_challenge(session: SessionBase, length: int | None = None) -> str:
-    """Draw a new captcha, keep its answer's hash in the session; returns the image as a data: URL."""
+    """Draw a new captcha, keep its answer's hash; returns the image as a data: URL."""
     rng = secrets.SystemRandom()
     text = "".join(rng.choice(ALPHABET) for _ in range(length or rng.choice((4, 5))))
-    salt = secrets.token_hex(8)
-    session[SESSION_KEY] = {"salt": salt, "hash": _digest(text, salt)}
+    _keep(session, text)
     return "data:image/png;base64," + base64.b64encode(draw(text)).decode()
 
 
 def verify(session: SessionBase, answer: str) -> bool:
-    """One try: the stored challenge is gone after this call, right or wrong."""
-    stored = session.pop(SESSION_KEY, None)
-    if not isinstance(stored, dict) or not answer:
+    """One try by one request: the challenge is gone after this call, right or wrong. Only the request whose
+    conditional DELETE removes the row passes, however many carry the same session at once."""
+    token = session.pop(SESSION_KEY, None)
+    if not isinstance(token, str) or not token:
         return False
-    expected = str(stored.get("hash", ""))
-    return hmac.compare_digest(expected, _digest(answer.strip(), str(stored.get("salt", ""))))
+    fresh = timezone.now() - timedelta(seconds=CHALLENGE_SECONDS)
+    answer = (answer or "").strip()
+    won = False
+    if answer:
+        matching = CaptchaChallenge.objects.filter(
+            token=token, digest=_digest(answer, token), created_at__gte=fresh
+        )
+        won = matching.delete()[0] > 0
+    if not won:
+        CaptchaChallenge.objects.filter(token=token).delete()
+    return won
+
+
+def purge(now: datetime | None = None) -> int:
+    """Delete challenges nobody answered in time; returns how many."""
+    since = (now or timezone.now()) - timedelta(seconds=CHALLENGE_SECONDS)
+    return CaptchaChallenge.objects.filter(created_at__lt=since).delete()[0]
 
 
 def answer_for_tests(session: SessionBase, text: str) -> None:
     """Tests only: put a challenge with a known answer into the session."""
-    salt = secrets.token_hex(8)
-    session[SESSION_KEY] = {"salt": salt, "hash": _digest(text, salt)}
+    _keep(session, text)

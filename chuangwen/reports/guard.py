@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from chuangwen.cases.models import OPEN_STATES, Case
 from chuangwen.org.geo import METRES_PER_DEGREE
+from chuangwen.reports import limits
 from chuangwen.reports.models import CitizenReport, ReportCategory, ReportSupporter
 from chuangwen.reports.public import public_code
 from chuangwen.reports.services import PHONE_RE, address_hash, keyed_hash, normalise_phone
@@ -23,9 +24,12 @@ from chuangwen.rounds.routes import haversine_m
 
 
 def support_report(
-    report: CitizenReport, *, phone: str = "", ip: str | None = None
+    report: CitizenReport, *, phone: str = "", ip: str | None = None, device: str | None = None
 ) -> tuple[CitizenReport, bool]:
-    """“我也遇到”: one supporter per person (phone number, else address); returns (report, added)."""
+    """“我也遇到”: one supporter per person (phone number, else address); returns (report, added).
+
+    Limited per sender address and device (``limits.support_limits``; RateLimited), counted before the
+    supporter is looked up, so a run of made-up phone numbers from one place stops at the limit."""
     phone = normalise_phone(phone)
     if phone and not PHONE_RE.match(phone):
         raise ValidationError({"phone": [_("手机号格式不正确，应为 11 位手机号码")]})
@@ -34,6 +38,7 @@ def support_report(
     person = keyed_hash("phone", phone) if phone else address_hash(ip)
     if not person:
         raise ValidationError({"phone": [_("请填写手机号")]})
+    limits.take(limits.support_limits(ip, device))
     added = add_supporter(report, person)
     report.refresh_from_db()
     return report, added

@@ -120,3 +120,38 @@ class ReportSupporter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} +1"
+
+
+class LimitBucket(models.Model):
+    """The recent attempts counted against one limit (reports or “me too” of one address, device or phone
+    number), read and written under a row lock so that concurrent requests are counted one at a time."""
+
+    # "<action>:<what>:<keyed hash>", e.g. "report:address:…": never the address or number itself.
+    key = models.CharField(_("限额键"), max_length=120, unique=True)
+    # Unix times of the attempts still inside the window, oldest first (at most the limit's number).
+    stamps = models.JSONField(_("尝试时间"), default=list)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("提交限额计数")
+        verbose_name_plural = _("提交限额计数")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class CaptchaChallenge(models.Model):
+    """A captcha shown on the report page: deleted by the one request that answers it (right or wrong), so a
+    solved captcha lets exactly one report through however many requests race with it."""
+
+    token = models.CharField(_("验证码编号"), max_length=64, unique=True)
+    # Keyed hash of the token and the answer: the answer itself is not kept.
+    digest = models.CharField(_("答案摘要"), max_length=64)
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("验证码")
+        verbose_name_plural = _("验证码")
+
+    def __str__(self) -> str:
+        return self.token[:8]

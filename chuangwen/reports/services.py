@@ -4,8 +4,10 @@
 The contract the web pages and the Open311 app (``chuangwen/open311``) call:
 
 - ``submit_report(...) -> CitizenReport``: validated (``ValidationError`` keyed by field, in Chinese),
-  idempotent by ``client_id``, photos stored durably first, then the case (source citizen, state new) and the
-  report in one transaction; rate limits (``RateLimited``) per sender address (web only) and phone number;
+  idempotent by ``client_id``; limits (``RateLimited``, ``limits.py``) per sender address (web only), device
+  and phone number, checked and counted before any photo is looked at; every photo checked before any is
+  stored (one bad photo: nothing stored), the files written durably, then the photos' rows, the case (source
+  citizen, state new) and the report in one transaction;
 - ``public.public_status(report) -> PublicStatus``: what the public may know of the report's case;
 - ``CitizenReport.objects.visible_to(user)`` and ``find_by_code(code)`` (public lookup).
 
@@ -15,13 +17,12 @@ The case changes state only through ``cases.services.apply``; a citizen's reopen
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import re
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,6 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,11 +38,16 @@ from chuangwen.audit.services import record
 from chuangwen.cases import services as case_services
 from chuangwen.cases.models import CaseEvent, CaseSource, CaseState
 from chuangwen.evidence.errors import EvidenceError
+from chuangwen.evidence.images import PreparedPhoto, decode_slot
 from chuangwen.evidence.models import Evidence, EvidenceKind
-from chuangwen.evidence.services import PhotoMeta, ingest_photo
+from chuangwen.evidence.services import insert_row, prepare_upload
+from chuangwen.evidence.storage import store_original
 from chuangwen.org.coords import gcj02_to_wgs84
 from chuangwen.org.geo import LocationError, locate_area_unit
 from chuangwen.org.models import Unit
+from chuangwen.reports import limits
+from chuangwen.reports.limits import RateLimited as RateLimited  # the contract's name for callers
+from chuangwen.reports.limits import keyed_hash
 from chuangwen.reports.models import CitizenReport, ReportCategory, ReportSource
 
 if TYPE_CHECKING:
@@ -61,27 +66,7 @@ DESCRIPTION_MIN, DESCRIPTION_MAX = 5, 1000
 SITE_RADIUS_M = 200.0
 
 
-class RateLimited(Exception):
-    """Too many reports from one address or phone number; ``message`` says which and when to try again."""
-
-    def __init__(self, message: str, field: str, retry_at: datetime) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field  # "address" (the sender's network address) or "phone"
-        self.retry_at = retry_at
-
-    @property
-    def retry_after_seconds(self) -> int:
-        return max(1, math.ceil((self.retry_at - timezone.now()).total_seconds()))
-
-
 # --- small helpers ------------------------------------------------------------------------------------------
-
-
-def keyed_hash(kind: str, value: str) -> str:
-    """A keyed SHA-256 of an address or phone number: comparable, but not reversible without the key."""
-    key = str(settings.SECRET_KEY).encode()
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def address_hash(ip: str | None) -> str:
@@ -195,68 +180,13 @@ def _validate(
     return lat_f, lng_f, phone
 
 
-def check_rate_limits(ip: str | None, phone: str, now: datetime | None = None) -> None:
-    """Refuse (RateLimited) when the address or the phone number has sent its share in the window."""
-    now = now or timezone.now()
-    checks = []
-    if ip:
-        checks.append(
-            (
-                "address",
-                Q(address_hash=address_hash(ip)),
-                int(settings.REPORTS_ADDRESS_LIMIT),
-                int(settings.REPORTS_ADDRESS_WINDOW_SECONDS),
-            )
-        )
-    if phone:
-        checks.append(
-            (
-                "phone",
-                Q(phone=phone),
-                int(settings.REPORTS_PHONE_LIMIT),
-                int(settings.REPORTS_PHONE_WINDOW_SECONDS),
-            )
-        )
-    for field, match, limit, window in checks:
-        since = now - timedelta(seconds=window)
-        times = list(
-            CitizenReport.objects.filter(match, created_at__gt=since)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)[:limit]
-        )
-        if len(times) >= limit:
-            retry_at = times[-1] + timedelta(seconds=window)
-            when = timezone.localtime(retry_at).strftime("%H:%M" if window <= 86400 else "%m-%d %H:%M")
-            if field == "address":
-                message = _(
-                    "提交过于频繁：同一网络 %(window)s内最多提交 %(n)d 件随手拍，请于 %(when)s 后再试"
-                ) % {"window": _window_words(window), "n": limit, "when": when}
-            else:
-                message = _(
-                    "提交过于频繁：同一手机号 %(window)s内最多提交 %(n)d 件随手拍，请于 %(when)s 后再试"
-                ) % {"window": _window_words(window), "n": limit, "when": when}
-            raise RateLimited(message, field, retry_at)
-
-
-def _window_words(seconds: int) -> str:
-    if seconds % 86400 == 0:
-        days = seconds // 86400
-        return _("24 小时") if days == 1 else _("%(n)d 天") % {"n": days}
-    if seconds % 3600 == 0:
-        return _("%(n)d 小时") % {"n": seconds // 3600}
-    return _("%(n)d 分钟") % {"n": max(1, seconds // 60)}
-
-
-def recent_from_address(ip: str | None, now: datetime | None = None) -> int:
-    """How many reports the address sent within the address window (the captcha threshold counts these)."""
-    if not ip:
-        return 0
-    since = (now or timezone.now()) - timedelta(seconds=int(settings.REPORTS_ADDRESS_WINDOW_SECONDS))
-    return CitizenReport.objects.filter(address_hash=address_hash(ip), created_at__gt=since).count()
-
-
 def captcha_required(ip: str | None) -> bool:
-    return recent_from_address(ip) >= int(settings.REPORTS_CAPTCHA_AFTER)
+    """From the REPORTS_CAPTCHA_AFTER-th attempt of an address within its window on, the page asks for a
+    captcha (refused attempts count: they were counted before their photos were looked at)."""
+    if not ip:
+        return False
+    (address,) = limits.report_limits(ip, None, "")
+    return limits.used(address) >= int(settings.REPORTS_CAPTCHA_AFTER)
 
 
 def _locate(lng: float, lat: float) -> Unit:
@@ -267,26 +197,43 @@ def _locate(lng: float, lat: float) -> Unit:
     return Unit.objects.get(pk=match.unit_id)
 
 
-def _store_photos(
-    photos: Sequence[Any], client_id: uuid.UUID, lat: float, lng: float, user: User
-) -> list[Evidence]:
-    """Each photo through the evidence pipeline (checks, re-encoding, durable storage) before any row of the
-    report exists. Their client ids derive from the report's, so a resend stores nothing twice."""
-    stored = []
+def _check_photos(photos: Sequence[Any]) -> list[PreparedPhoto]:
+    """Every photo checked and re-encoded before any is stored: one bad photo refuses the whole report and
+    leaves nothing behind."""
+    prepared = []
     for index, upload in enumerate(photos):
-        meta = PhotoMeta(
-            client_id=uuid.uuid5(client_id, f"photo-{index}"),
-            kind=EvidenceKind.RECTIFICATION,  # no round needed; marked a problem photo below
-            lat=lat,
-            lng=lng,
-        )
         try:
-            evidence, _created = ingest_photo(upload, meta, user)
+            prepared.append(prepare_upload(upload))
         except EvidenceError as exc:
             prefix = _("第 %(n)d 张照片：") % {"n": index + 1} if len(photos) > 1 else ""
             raise ValidationError({"photos": [prefix + exc.message]}) from exc
-        stored.append(evidence)
-    return stored
+    return prepared
+
+
+def _photo_rows(
+    prepared: list[PreparedPhoto], names: list[str], client_id: uuid.UUID, lat: float, lng: float, user: User
+) -> list[Evidence]:
+    """The photos' rows, inside the report's transaction. Their client ids derive from the report's, so a
+    resend stores nothing twice."""
+    rows = []
+    for index, (photo, name) in enumerate(zip(prepared, names, strict=True)):
+        fields = {"kind": EvidenceKind.PROBLEM, "lat": lat, "lng": lng}
+        evidence, _created = insert_row(uuid.uuid5(client_id, f"photo-{index}"), user, photo, name, fields)
+        rows.append(evidence)
+    return rows
+
+
+def _admit(
+    photos: list[Any], source: str, ip: str | None, device: str | None, phone: str, captcha_passed: bool
+) -> list[PreparedPhoto]:
+    """Count the attempt against its limits, then check its photos. With photos, in one of the process's
+    decoding slots taken first, so that a busy server (``Busy``) counts nothing."""
+    with decode_slot() if photos else nullcontext():
+        web = source == ReportSource.WEB
+        counted = limits.take(limits.report_limits(ip if web else None, device, phone))
+        if web and counted.get("address", 0) > int(settings.REPORTS_CAPTCHA_AFTER) and not captcha_passed:
+            raise ValidationError({"captcha": [_("请输入验证码")]})  # a race past the page's check
+        return _check_photos(photos)
 
 
 def submit_report(
@@ -303,12 +250,16 @@ def submit_report(
     source: str = "web",
     integration: Any = None,
     ip: str | None = None,
+    device: str | None = None,
+    captcha_passed: bool = False,
     request: HttpRequest | None = None,
 ) -> CitizenReport:
     """A citizen's report: validated, rate-limited, idempotent by ``client_id``; the case waits in ``new``.
 
-    Raises ValidationError (keyed by category, description, lat, lng, phone, address, photos, client_id),
-    RateLimited (per address for web reports, per phone number always)."""
+    Raises ValidationError (keyed by category, description, lat, lng, phone, address, photos, client_id,
+    captcha: a web report beyond REPORTS_CAPTCHA_AFTER of its address needs ``captcha_passed``), RateLimited
+    (per address for web reports, per device and per phone number always), evidence's ``Busy`` (no decoding
+    slot: nothing counted or stored)."""
     if not isinstance(client_id, uuid.UUID):
         try:
             client_id = uuid.UUID(str(client_id))
@@ -322,13 +273,16 @@ def submit_report(
     if gcj02:
         lng_f, lat_f = gcj02_to_wgs84(lng_f, lat_f)
     area = _locate(lng_f, lat_f)
-    check_rate_limits(ip if source == ReportSource.WEB else None, phone)
+    prepared = _admit(photo_list, source, ip, device, phone, captcha_passed)
     user = portal_user()
-    evidence = _store_photos(photo_list, client_id, lat_f, lng_f, user)
+    # Durably on disk before the rows; a transaction that fails below leaves files no row points to, which
+    # the evidence sweep removes after its grace period.
+    names = [store_original(photo.data, photo.sha256) for photo in prepared]
     text = description.strip()
     integration_name = str(getattr(integration, "name", integration) or "")
     try:
         with transaction.atomic():
+            evidence = _photo_rows(prepared, names, client_id, lat_f, lng_f, user)
             return _create(
                 category, text, lat_f, lng_f, client_id, evidence, phone, (address or "").strip(),
                 source, integration_name, address_hash(ip), area, user, request,

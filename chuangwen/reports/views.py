@@ -24,9 +24,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chuangwen.audit.services import client_address
+from chuangwen.evidence.errors import Busy
 from chuangwen.org.coords import gcj02_to_wgs84
 from chuangwen.org.models import Unit, UnitKind
-from chuangwen.reports import captcha, guard, public, services
+from chuangwen.reports import captcha, guard, limits, public, services
+from chuangwen.reports.limits import device_id, remember_device
 from chuangwen.reports.models import CitizenReport, ReportCategory
 
 FIELDS = ("category", "description", "lat", "lng", "phone", "address", "photos", "captcha", "client_id")
@@ -78,6 +80,7 @@ def _boundaries() -> dict[str, Any]:
 
 
 @never_cache
+@remember_device
 @require_http_methods(["GET", "POST"])
 def report_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -86,8 +89,11 @@ def report_new(request: HttpRequest) -> HttpResponse:
     values["gcj02"] = request.POST.get("gcj02", "")
     errors: dict[str, list[str]] = {}
     ip = client_address(request)
-    if services.captcha_required(ip) and not captcha.verify(request.session, request.POST.get("captcha", "")):
-        errors["captcha"] = [_("验证码不正确或已失效，请重新输入")]
+    passed = False
+    if services.captcha_required(ip):
+        passed = captcha.verify(request.session, request.POST.get("captcha", ""))
+        if not passed:
+            errors["captcha"] = [_("验证码不正确或已失效，请重新输入")]
     category = ReportCategory.objects.filter(code=values["category"], active=True).first()
     try:
         client_id = uuid.UUID(values["client_id"]) if values["client_id"] else uuid.uuid4()
@@ -107,6 +113,8 @@ def report_new(request: HttpRequest) -> HttpResponse:
                 gcj02=values["gcj02"] in ("1", "true", "on"),
                 source="web",
                 ip=ip,
+                device=device_id(request),
+                captcha_passed=passed,
                 request=request,
             )
         except ValidationError as exc:
@@ -114,8 +122,13 @@ def report_new(request: HttpRequest) -> HttpResponse:
             if "lat" in errors and "lng" in errors and not values["lat"]:
                 errors = {**errors, "lat": [_("请先获取位置或在地图上选点")]}
                 errors.pop("lng")
-        except services.RateLimited as exc:
+        except limits.RateLimited as exc:
             errors = {"limit": [exc.message]}
+        except Busy as exc:  # no decoding slot: nothing was counted or stored
+            context = _form_context(request, values, {"limit": [exc.message]})
+            response = render(request, "reports/new.html", context, status=503)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         else:
             request.session["reports_submitted"] = report.tracking_code
             return redirect("reports:status", code=report.tracking_code)
@@ -169,16 +182,19 @@ def _report_or_404(code: str) -> CitizenReport:
     return report
 
 
+@remember_device
 @require_POST
 def support(request: HttpRequest, code: str) -> HttpResponse:
     report = _report_or_404(code)
     try:
         _report, added = guard.support_report(
-            report, phone=request.POST.get("phone", ""), ip=client_address(request)
+            report, phone=request.POST.get("phone", ""), ip=client_address(request), device=device_id(request)
         )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
+    except limits.RateLimited as exc:
+        messages.error(request, exc.message)
     else:
         if added:
             messages.success(request, _("已记录“我也遇到”，感谢您的反映，我们会一并办理。"))
@@ -203,6 +219,7 @@ def status_url(request: HttpRequest, report: CitizenReport) -> str:
 
 
 @never_cache
+@remember_device
 @require_GET
 def status(request: HttpRequest, code: str) -> HttpResponse:
     report = _report_or_404(code)

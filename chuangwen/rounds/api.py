@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema
 from ninja.errors import ValidationError
 
 from chuangwen.accounts.models import Role, User
+from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.rounds.models import Round, RoundSite, Team, Visit
 from chuangwen.rounds.visit_payload import VisitIn, VisitInvalid, error, inline_schema
@@ -199,7 +200,7 @@ def assignments(request: HttpRequest) -> dict[str, Any]:
     response={200: RoundOut, 404: ErrorOut},
     summary="一个批次的任务（组员看本组路线，协调员看全部点位；其他人 404）",
 )
-def round_assignments(request: HttpRequest, round_id: int) -> Any:
+def round_assignments(request: HttpRequest, round_id: IdPath) -> Any:
     user = user_of(request)
     round_ = Round.objects.visible_to(user).filter(pk=round_id, status__in=OPEN_STATUSES).first()
     team = _my_team(round_, user) if round_ is not None else None

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chuangwen.core.bounds import BoundedDateField
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rounds.models import RoundKind
+from chuangwen.rounds.sampling import COUNT_MAX
 from chuangwen.rounds.services import streets_within
 from chuangwen.standards.models import Standard
 
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from chuangwen.accounts.models import User
 
 DEFAULT_MAX_DISTANCE_M = 300
+MAX_DISTANCE_M = 100_000  # a district is a few kilometres across; beyond this the limit means nothing
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -33,8 +36,8 @@ class RoundForm(forms.Form):
         queryset=Standard.objects.order_by("code", "-version"),
         widget=forms.HiddenInput,
     )
-    period_start = forms.DateField(label=_("开始日期"), widget=DATE)
-    period_end = forms.DateField(label=_("结束日期"), widget=DATE)
+    period_start = BoundedDateField(label=_("开始日期"), widget=DATE)
+    period_end = BoundedDateField(label=_("结束日期"), widget=DATE)
     target_unit = forms.ModelChoiceField(
         label=_("被测评范围"),
         queryset=Unit.objects.none(),
@@ -50,7 +53,11 @@ class RoundForm(forms.Form):
         help_text=_("0 到 1 之间，例如 0.3 表示抽中的点位中申报点位最多占 30%；留空表示不限。"),
     )
     street_max = forms.IntegerField(
-        label=_("每个街道最多抽取"), required=False, help_text=_("留空表示不限；下面可按街道单独设置。")
+        label=_("每个街道最多抽取"),
+        required=False,
+        min_value=0,
+        max_value=COUNT_MAX,
+        help_text=_("留空表示不限；下面可按街道单独设置。"),
     )
     failed_share = forms.CharField(
         label=_("问题点位复查比例（仅回头看）"),
@@ -58,10 +65,17 @@ class RoundForm(forms.Form):
         initial="1",
         help_text=_("0 到 1 之间；1 表示以往测评中有问题的点位全部复查。"),
     )
-    random_extra = forms.IntegerField(label=_("另随机抽取其他点位数（仅回头看）"), required=False, initial=0)
+    random_extra = forms.IntegerField(
+        label=_("另随机抽取其他点位数（仅回头看）"),
+        required=False,
+        initial=0,
+        min_value=0,
+        max_value=COUNT_MAX,
+    )
     max_distance_m = forms.IntegerField(
         label=_("到场距离上限（米）"),
         min_value=10,
+        max_value=MAX_DISTANCE_M,
         initial=DEFAULT_MAX_DISTANCE_M,
         help_text=_("测评员定位距点位超过该距离时须说明原因。"),
     )
@@ -82,13 +96,18 @@ class RoundForm(forms.Form):
         for site_type in standard.site_types.order_by("sort_order", "code") if standard else []:
             name = f"quota_{site_type.code}"
             self.fields[name] = forms.IntegerField(
-                label=f"{site_type.name}（{site_type.code}）", required=False, min_value=0
+                label=f"{site_type.name}（{site_type.code}）",
+                required=False,
+                min_value=0,
+                max_value=COUNT_MAX,
             )
             self.type_fields.append(name)
         self.street_fields: list[str] = []
         for street in streets_within(home).order_by("path") if home else []:
             name = f"street_{street.code}"
-            self.fields[name] = forms.IntegerField(label=street.name, required=False, min_value=0)
+            self.fields[name] = forms.IntegerField(
+                label=street.name, required=False, min_value=0, max_value=COUNT_MAX
+            )
             self.street_fields.append(name)
 
     def bound_type_fields(self) -> list[forms.BoundField]:

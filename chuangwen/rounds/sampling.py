@@ -21,6 +21,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chuangwen.core.bounds import COUNT_MAX  # more than any city has sites: a larger count is a typo
+
 SEED_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 SHARE_PLACES = Decimal("0.0001")
 SNAPSHOT_KEYS = ("code", "type", "street", "declared", "failed_before")
@@ -118,6 +120,9 @@ def _count(value: Any, label: str, problems: list[str], *, optional: bool = Fals
         return None
     if number < 0:
         problems.append(_("%(label)s不能为负数") % {"label": label})
+        return None
+    if number > COUNT_MAX:
+        problems.append(_("%(label)s不能超过 %(max)s") % {"label": label, "max": COUNT_MAX})
         return None
     return number
 

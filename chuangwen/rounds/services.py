@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import Role
 from chuangwen.audit.services import record
+from chuangwen.core.bounds import check_date
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rounds import routes, sampling
 from chuangwen.rounds.models import (
@@ -137,6 +138,8 @@ def _check_basics(data: Mapping[str, Any], errors: dict[str, list[str]]) -> None
         errors.setdefault("period_start", []).append(_("请填写测评期间"))
     elif end < start:
         errors.setdefault("period_end", []).append(_("结束日期不能早于开始日期"))
+    check_date(errors, "period_start", start, _("开始日期"))
+    check_date(errors, "period_end", end, _("结束日期"))
     standard = data.get("standard")
     if not isinstance(standard, Standard) or not standard.site_types.exists():
         errors.setdefault("standard", []).append(_("请选择一个含有点位类型的测评标准版本"))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chuangwen.accounts.models import Role, User
+from chuangwen.core.bounds import parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.org.views import boundary_feature
 from chuangwen.rounds import sampling, services
@@ -63,7 +64,8 @@ def round_create(request: HttpRequest) -> HttpResponse:
     if user.role != Role.COORDINATOR or user.unit is None:
         raise PermissionDenied(_("只有文明办协调员可以创建测评批次。"))
     chosen = request.POST.get("standard") or request.GET.get("standard") or ""
-    standard = Standard.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    ids = parse_ids(chosen)
+    standard = Standard.objects.filter(pk=ids[0]).first() if ids else None
     standard = standard or default_standard()
     form = RoundForm(request.POST or None, user=user, standard=standard)
     if request.method == "POST" and form.is_valid():

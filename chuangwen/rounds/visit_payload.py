@@ -15,7 +15,9 @@ import pydantic
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Schema
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, field_validator
+
+from chuangwen.core.bounds import ID_MAX, date_error
 
 MAX_PHOTOS = 50
 MAX_JUDGEMENTS = 300
@@ -38,16 +40,16 @@ class JudgementIn(Schema):
 
 class VisitIn(Schema):
     client_id: UUID = Field(description="手机生成的 UUID；重复发送返回已保存的结果")
-    round_id: int = Field(description="测评批次 ID")
-    site_id: int = Field(description="点位 ID")
+    round_id: int = Field(ge=1, le=ID_MAX, description="测评批次 ID")
+    site_id: int = Field(ge=1, le=ID_MAX, description="点位 ID")
     outcome: Outcome = Field("done", description="done 已测评、refused 拒访、not_possible 无法调查")
     exception_reason: str = Field("", max_length=500, description="拒访或无法调查的原因")
     exception_photo_ids: list[UUID] = Field(
         default_factory=list, max_length=MAX_PHOTOS, description="异常情况照片的 client_id"
     )
-    lat: float | None = Field(None, ge=-90, le=90, description="纬度")
-    lng: float | None = Field(None, ge=-180, le=180, description="经度")
-    accuracy: float | None = Field(None, ge=0, le=100000, description="定位精度（米）")
+    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False, description="纬度")
+    lng: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False, description="经度")
+    accuracy: float | None = Field(None, ge=0, le=100000, allow_inf_nan=False, description="定位精度（米）")
     coord_system: CoordSystemName = Field("WGS-84", description="坐标系：WGS-84（默认）或 GCJ-02")
     far_reason: str = Field("", max_length=500, description="距点位过远（或没有定位）的说明")
     note: str = Field("", max_length=2000, description="备注")
@@ -56,6 +58,15 @@ class VisitIn(Schema):
     judgements: list[JudgementIn] = Field(
         default_factory=list, max_length=MAX_JUDGEMENTS, description="每个测评指标的判定"
     )
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _within_bounds(cls, value: AwareDatetime | None) -> AwareDatetime | None:
+        """A phone clock in the year 9956 is refused like any other out-of-range date."""
+        reason = date_error(value, _("时间")) if value is not None else None
+        if reason is not None:
+            raise ValueError(reason)
+        return value
 
 
 class VisitInvalid(Exception):
@@ -101,6 +112,7 @@ def _message(err: Mapping[str, Any]) -> str:
         "less_than_equal": lambda: _("不能大于 %(n)s") % {"n": ctx.get("le")},
         "finite_number": lambda: _("应为有限的数字"),
         "timezone_aware": lambda: _("时间须带时区，例如 2026-12-01T09:10:00+08:00"),
+        "value_error": lambda: str(ctx.get("error") or _("格式不正确")),
     }
     if kind in messages:
         return messages[kind]()

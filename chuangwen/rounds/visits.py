@@ -115,16 +115,23 @@ def _stored(client_id: UUID, user: User) -> Visit | None:
     return Visit.objects.visible_to(user).filter(client_id=client_id).first()
 
 
+def team_for_site(entry: RoundSite, teams: list[Team]) -> Team | None:
+    """The one rule for who works at a drawn site (visits and their photos): of the user's teams, the one
+    the site is assigned to (a site not yet assigned: the user's first team); None when the site is on
+    another team's route."""
+    if entry.team_id is None:
+        return teams[0] if teams else None
+    return next((team for team in teams if team.pk == entry.team_id), None)
+
+
 def _entry(round_: Round, teams: list[Team], site_id: int) -> tuple[RoundSite, Team]:
     entry = RoundSite.objects.filter(round=round_, site_id=site_id).select_related("site").first()
     if entry is None:
         raise VisitRefused(404, "site_not_in_round", _("该点位不在本批次的抽中点位中"))
-    if entry.team_id is None:
-        return entry, teams[0]
-    for team in teams:
-        if team.pk == entry.team_id:
-            return entry, team
-    raise VisitRefused(404, "not_assigned", _("该点位不在您小组的测评路线上"))
+    team = team_for_site(entry, teams)
+    if team is None:
+        raise VisitRefused(404, "not_assigned", _("该点位不在您小组的测评路线上"))
+    return entry, team
 
 
 def _round_open(round_: Round) -> None:

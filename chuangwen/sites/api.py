@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import ValidationError
 
+from chuangwen.core.bounds import ID_MAX, OFFSET_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.sites.forms import SiteFilterForm, site_type_names
 from chuangwen.sites.models import Site
@@ -58,13 +59,13 @@ class SitePage(Schema):
 class SiteFilters(Schema):
     q: str | None = Field(None, description="名称、编码或地址（模糊匹配）")
     site_type: str | None = Field(None, description="点位类型编码")
-    area: int | None = Field(None, description="所在区域单位 ID（含其下级）")
-    responsible: int | None = Field(None, description="责任单位 ID（含其下级）")
+    area: int | None = Field(None, ge=1, le=ID_MAX, description="所在区域单位 ID（含其下级）")
+    responsible: int | None = Field(None, ge=1, le=ID_MAX, description="责任单位 ID（含其下级）")
     declared: bool | None = Field(None, description="是否申报点位")
     risk: str | None = Field(None, description="风险标签，如 老旧小区")
     active: bool | None = Field(None, description="是否启用")
     limit: int = Field(50, ge=1, le=MAX_LIMIT, description="每页条数（1–500）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
+    offset: int = Field(0, ge=0, le=OFFSET_MAX, description="跳过的条数（0–10 000 000）")
 
 
 def form_data(filters: SiteFilters) -> dict[str, str]:
@@ -129,7 +130,7 @@ def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> dict[str, A
 
 
 @router.get("/{site_id}", response=SiteDetailOut, summary="点位详情（范围外的点位返回 404）")
-def get_site(request: HttpRequest, site_id: int) -> dict[str, Any]:
+def get_site(request: HttpRequest, site_id: IdPath) -> dict[str, Any]:
     sites = Site.objects.visible_to(user_of(request)).select_related("area_unit", "responsible_unit")
     site = get_object_or_404(sites, pk=site_id)
     return site_out(site, site_type_names())

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
+from chuangwen.core.bounds import IdPath
 from chuangwen.standards.models import CheckItem, SiteType, Standard
 from chuangwen.standards.views import sees_freeze
 
@@ -106,7 +107,7 @@ def list_standards(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/{standard_id}", response=StandardDetailOut, summary="测评标准版本详情（含点位类型与测评指标）")
-def get_standard(request: HttpRequest, standard_id: int) -> dict[str, Any]:
+def get_standard(request: HttpRequest, standard_id: IdPath) -> dict[str, Any]:
     items = CheckItem.objects.order_by("sort_order", "code")
     site_types = SiteType.objects.order_by("sort_order", "code").prefetch_related(Prefetch("items", items))
     standard = get_object_or_404(

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from chuangwen.audit.services import record
+from chuangwen.core.bounds import DateBounds
 from chuangwen.workdays import services
 from chuangwen.workdays.models import CalendarDay
 
@@ -22,8 +23,22 @@ def may_edit(request: HttpRequest) -> bool:
     return bool(user.is_active and (user.is_superuser or getattr(user, "role", "") in EDITOR_ROLES))
 
 
+class CalendarDayForm(ModelForm):  # type: ignore[type-arg]
+    """The date lies within the bounds every date of the system keeps (chuangwen.core.bounds)."""
+
+    class Meta:
+        model = CalendarDay
+        fields = ("date", "kind", "name", "note")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "date" in self.fields:
+            self.fields["date"].validators.append(DateBounds(lambda: str(_("日期"))))
+
+
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = CalendarDayForm
     list_display = ("date", "weekday", "kind", "name", "package_says", "note", "updated_by", "updated_at")
     list_filter = ("kind",)
     search_fields = ("name", "note")

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from enum import StrEnum
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -188,7 +189,7 @@ def start_of_day(d: date) -> datetime:
 
 def end_of_day(d: date) -> datetime:
     """23:59:59.999999 Asia/Shanghai: the last instant of a day, the form every deadline takes."""
-    return start_of_day(d + ONE_DAY) - timedelta(microseconds=1)
+    return datetime.combine(d, clock_time.max, tzinfo=TZ)  # no day after it needed: 9999-12-31 has an end too
 
 
 def next_workday(d: date, *, include_self: bool = False) -> date:
@@ -202,6 +203,77 @@ def next_workday(d: date, *, include_self: bool = False) -> date:
     )
 
 
+# Whole days are counted a year at a time: day by day in a year with holiday data (at most 366 lookups),
+# by whole weeks under the weekend rule. However far apart two dates are (a bad date in an old row), the
+# work is bounded by the number of years with holiday data, never by the number of days.
+
+
+def _segments(first: date, last: date) -> Iterator[tuple[date, date, bool]]:
+    """[first, last] cut into runs (start, end, has holiday data): one run per known year, one per gap."""
+    known = sorted(known_years())
+    day = first
+    while day <= last:
+        if day.year in known:
+            end = min(last, date(day.year, 12, 31))
+        else:
+            later = [year for year in known if year > day.year]
+            end = last if not later else min(last, date(later[0] - 1, 12, 31))
+        yield day, end, day.year in known
+        if end >= last:
+            return
+        day = end + ONE_DAY
+
+
+def _each_day(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += ONE_DAY
+
+
+def _weekdays(first: date, last: date) -> int:
+    """Monday to Friday in [first, last], by whole weeks."""
+    if last < first:
+        return 0
+    weeks, rest = divmod((last - first).days + 1, 7)
+    return weeks * 5 + sum(1 for i in range(rest) if (first.weekday() + i) % 7 < 5)
+
+
+def _nth_weekday(first: date, n: int) -> date:
+    """The nth (n ≥ 1) Monday-to-Friday day on or after ``first``."""
+    day = first + timedelta(days=(7 - first.weekday()) % 7 if first.weekday() >= 5 else 0)
+    weeks, rest = divmod(n - 1, 5)
+    day += timedelta(weeks=weeks)
+    for _step in range(rest):
+        day += timedelta(days=3 if day.weekday() == 4 else 1)
+    return day
+
+
+def count_workdays(first: date, last: date) -> int:
+    """Working days in [first, last] (0 when last < first)."""
+    total = 0
+    for begin, end, known in _segments(first, last):
+        total += sum(1 for d in _each_day(begin, end) if is_workday(d)) if known else _weekdays(begin, end)
+    return total
+
+
+def nth_workday(first: date, n: int) -> date:
+    """The nth (n ≥ 1) working day on or after ``first``."""
+    left = n
+    for begin, end, known in _segments(first, date.max):
+        if not known:
+            available = _weekdays(begin, end)
+            if available >= left:
+                return _nth_weekday(begin, left)
+            left -= available
+            continue
+        for day in _each_day(begin, end):
+            left -= is_workday(day)
+            if left == 0:
+                return day
+    raise ValueError("no working day left in the calendar")
+
+
 def add_workdays(start: datetime, n: int) -> datetime:
     """The deadline ``n`` working days after ``start``.
 
@@ -213,28 +285,26 @@ def add_workdays(start: datetime, n: int) -> datetime:
     day = _local(start).date()
     if n == 0:
         return end_of_day(next_workday(day, include_self=True))
-    for _step in range(n):
-        day = next_workday(day)
-    return end_of_day(day)
+    return end_of_day(nth_workday(day + ONE_DAY, n))
 
 
-def _days(a: datetime, b: datetime) -> Iterator[date]:
-    day, last = a.date(), b.date()
-    while day <= last:
-        yield day
-        day += ONE_DAY
+def _day_part(day: date, a: datetime, b: datetime) -> timedelta:
+    """The part of [a, b) on ``day`` if it is a working day."""
+    if not is_workday(day):
+        return timedelta(0)
+    return max(timedelta(0), min(b, start_of_day(day + ONE_DAY)) - max(a, start_of_day(day)))
 
 
 def working_time(a: datetime, b: datetime) -> timedelta:
     """The part of [a, b) that falls on working days, each working day counting its full 24 hours."""
     a, b = _local(a), _local(b)
-    total = timedelta(0)
     if b <= a:
-        return total
-    for day in _days(a, b):
-        if is_workday(day):
-            total += min(b, start_of_day(day + ONE_DAY)) - max(a, start_of_day(day))
-    return total
+        return timedelta(0)
+    first, last = a.date(), b.date()
+    if first == last:
+        return _day_part(first, a, b)
+    whole = count_workdays(first + ONE_DAY, last - ONE_DAY)
+    return _day_part(first, a, b) + whole * ONE_DAY + _day_part(last, a, b)
 
 
 def workdays_between(a: datetime, b: datetime) -> Fraction:
@@ -270,20 +340,20 @@ def warn_point(start: datetime, deadline: datetime) -> datetime:
     light is yellow from then on (``share_used(start, deadline, t) >= YELLOW_FROM`` exactly when
     ``t >= warn_point``). Stored with the deadline so the worklist can count lights in SQL."""
     start, deadline = _local(start), _local(deadline)
+    day_us = ONE_DAY // timedelta(microseconds=1)
     allowed_us = working_time(start, deadline) // timedelta(microseconds=1)
     if allowed_us <= 0:
         return start
     target = -(-allowed_us * YELLOW_FROM.numerator // YELLOW_FROM.denominator)  # ceil: share ≥ 80 %
-    used = 0
-    for day in _days(start, deadline):
-        if not is_workday(day):
-            continue
-        begin = max(start, start_of_day(day))
-        length = (min(deadline, start_of_day(day + ONE_DAY)) - begin) // timedelta(microseconds=1)
-        if used + length >= target:
-            return begin + timedelta(microseconds=target - used)
-        used += length
-    return deadline
+    first_us = _day_part(start.date(), start, deadline) // timedelta(microseconds=1)
+    if first_us >= target:  # within the start's own day
+        return max(start, start_of_day(start.date())) + timedelta(microseconds=target)
+    # Then whole working days after the start's day: the target falls in the k-th of them (or on the last).
+    whole, rest = divmod(target - first_us, day_us)
+    if rest == 0:
+        return start_of_day(nth_workday(start.date() + ONE_DAY, whole)) + ONE_DAY
+    day = nth_workday(start.date() + ONE_DAY, whole + 1)
+    return min(start_of_day(day) + timedelta(microseconds=rest), deadline)
 
 
 def traffic_light(opened_at: datetime, deadline: datetime, now: datetime, *, paused: bool = False) -> str:

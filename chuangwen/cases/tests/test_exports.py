@@ -84,8 +84,10 @@ def test_it_escapes_a_unit_name_that_looks_like_a_formula(people, org, lit):
     client = client_for(people["coordinator"])
     rows = csv_rows(client.get(reverse("cases:board_export", args=["csv"])))
     assert rows[1][0] == '\'=HYPERLINK("http://evil.example","x")'
-    _title, sheet = xlsx_rows(client.get(reverse("cases:board_export", args=["xlsx"])))
-    assert sheet[1][0].startswith("'=")
+    # In xlsx the text is kept as typed, in a string cell (never a formula): see chuangwen.core.xlsx.
+    response = client.get(reverse("cases:board_export", args=["xlsx"]))
+    cell = load_workbook(io.BytesIO(response.content)).active["A2"]
+    assert cell.value == '=HYPERLINK("http://evil.example","x")' and cell.data_type == "s"
 
 
 def test_it_keeps_a_street_coordinator_to_his_streets_rows(org, lit):
@@ -171,7 +173,9 @@ def test_it_exports_the_dispute_pairs_as_xlsx_with_escaped_names(people, org, hi
     title, rows = xlsx_rows(response)
     assert title == "推诿分析" and rows[0][2] == "往返案卷数"
     assert rows[1][2] == 2 and rows[2][2] == 1
-    assert "'+区城管局" in rows[2][:2]
+    assert "+区城管局" in rows[2][:2]  # kept as typed, as a quote-prefixed string cell
+    cells = load_workbook(io.BytesIO(response.content)).active[3][:2]
+    assert [(c.data_type, c.quotePrefix) for c in cells if c.value == "+区城管局"] == [("s", True)]
     entry = last_audit("case.export_disputes")
     assert entry.actor == people["leader"] and entry.detail == {"format": "xlsx", "rows": 2, "min": 1}
 
@@ -189,6 +193,6 @@ def test_it_still_escapes_a_formula_title_in_the_worklist_export(people, org):
     client = client_for(people["coordinator"])
     rows = csv_rows(client.get(reverse("cases:export", args=["csv"])))
     assert rows[1][0] == case.code and rows[1][1] == "'=1+2"
-    _title, sheet = xlsx_rows(client.get(reverse("cases:export", args=["xlsx"])))
-    assert sheet[1][1] == "'=1+2"
+    cell = load_workbook(io.BytesIO(client.get(reverse("cases:export", args=["xlsx"])).content)).active["B2"]
+    assert cell.value == "=1+2" and cell.data_type == "s"
     assert last_audit("case.export").detail["format"] == "xlsx"

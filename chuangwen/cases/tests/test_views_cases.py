@@ -163,6 +163,25 @@ def test_rectify_with_uploaded_photo(people, org, sites):
     assert reverse("evidence:thumb", args=[event.photos.get().pk]) in page
 
 
+def test_it_stores_no_rectification_photo_when_a_later_one_is_broken(people, org, settings):
+    """A fix reported with a good photo and a broken one is refused whole: no photo row, no file kept."""
+    from chuangwen.evidence.models import Evidence
+
+    case = make_case(S.ACCEPTED, org["east"])
+    broken = io.BytesIO(b"\xff\xd8\xff\xe0 not really a jpeg")
+    broken.name = "broken.jpg"
+    url = reverse("cases:act", args=[case.pk, "rectify"])
+    data = {"rectify-expected_version": case.version, "rectify-reason": "已清理", "photos": [jpeg(), broken]}
+    response = client_for(people["east_handler"]).post(url, data)
+    assert response.status_code == 400
+    assert "照片：" in response.content.decode()
+    case.refresh_from_db()
+    assert case.state == S.ACCEPTED and not CaseEvent.objects.filter(case=case).exists()
+    assert not Evidence.objects.exists()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not [p for p in media.rglob("*") if p.is_file()]
+
+
 def test_rectify_without_photo_is_refused(people, org):
     case = make_case(S.ACCEPTED, org["east"])
     client = client_for(people["east_handler"])

@@ -60,14 +60,14 @@ def test_registry_map_for_coordinator(browser: Any, live_server: Any, users: Any
     # A filter changes the list through htmx and the map follows.
     page.select_option("#id_declared", "1")
     page.wait_for_selector("#site-results [data-count='1']")
-    page.wait_for_function("document.querySelectorAll('#site-map path.cw-site').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#site-map path.cw-site').length === 1")
     assert site_map.get_attribute("data-site-count") == "1"
     assert "declared=1" in page.url
 
     # Back restores the unfiltered registry and its map.
     page.go_back()
     page.wait_for_selector("#site-results [data-count='3']")
-    page.wait_for_function("document.querySelectorAll('#site-map path.cw-site').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#site-map path.cw-site').length === 3")
     page.go_forward()
     page.wait_for_selector("#site-results [data-count='1']")
     wait_for_map(page)

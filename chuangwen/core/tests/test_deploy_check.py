@@ -12,6 +12,7 @@ def test_it_passes_the_deploy_checklist_in_production_mode(tmp_path):
         },  # set only for Playwright
         "CHUANGWEN_MODE": "production",
         "SECRET_KEY": "a-long-random-production-secret-key-for-the-deploy-check-0123456789abcdef",
+        "AUDIT_HMAC_KEY": "deploy-check:an-audit-chain-key-kept-apart-from-the-secret-key-0123",
         "CHUANGWEN_VAR_DIR": str(tmp_path),
         "ALLOWED_HOSTS": "cw.example.gov.cn",
     }

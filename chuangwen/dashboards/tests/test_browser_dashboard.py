@@ -59,7 +59,7 @@ def test_it_draws_the_leader_dashboard_and_the_big_screen(
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(7, 18, 31)"  # the dark wall display
     assert page.evaluate("getComputedStyle(document.querySelector('.cw-figure__value')).fontSize") == "48px"
-    page.wait_for_function("document.getElementById('screen-clock').textContent.length > 0")
+    page.wait_for_function("() => document.getElementById('screen-clock').textContent.length > 0")
     page.screenshot(path=str(SCREENSHOT_DIR / "dashboard-screen.png"), full_page=True)
 
     page.goto(f"{live_server.url}/dashboards/?screen=1")

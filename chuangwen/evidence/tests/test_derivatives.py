@@ -141,17 +141,28 @@ def test_rebuild_command_fills_in_missing_derivatives(users, sites, field_round,
 
 def test_sweep_removes_old_temp_and_orphan_files_only(users, sites, field_round):
     kept = ingest(users, sites, field_round)
-    root = settings.MEDIA_ROOT / "evidence"
+    make_derivatives(kept.pk)
+    kept.refresh_from_db()
+    media = settings.MEDIA_ROOT
+    root = media / "evidence"
     orphan = root / "ab" / "cd" / ("abcd" + "0" * 60 + ".jpg")
     temp = root / "ab" / "cd" / f"{TEMP_PREFIX}x{TEMP_SUFFIX}"
     fresh_orphan = root / "ab" / "ce" / ("abce" + "0" * 60 + ".jpg")
-    for path in (orphan, temp, fresh_orphan):
+    orphan_copies = [  # of a row that is gone
+        root / "display" / "ab" / ("999-" + "ab" * 8 + ".jpg"),
+        root / "thumb" / "ab" / ("ab" * 32 + ".jpg"),
+        root / "public" / "ab" / ("ab" * 32 + "-v1.jpg"),
+    ]
+    other = root / "notes.txt"  # not a name the evidence app writes: never touched
+    for path in (orphan, temp, fresh_orphan, *orphan_copies, other):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
     old = time.time() - 7200
-    for path in (orphan, temp, settings.MEDIA_ROOT / kept.file.name):
+    kept_files = [media / kept.file.name, media / kept.display_file.name, media / kept.thumb_file.name]
+    for path in (orphan, temp, *orphan_copies, other, *kept_files):
         os.utime(path, (old, old))
-    assert sweep(grace_seconds=3600) == {"temp": 1, "orphans": 1}
+    assert sweep(grace_seconds=3600) == {"temp": 1, "orphans": 1, "copies": 3}
     assert not orphan.exists() and not temp.exists()
-    assert fresh_orphan.exists()
-    assert (settings.MEDIA_ROOT / kept.file.name).exists()
+    assert not any(path.exists() for path in orphan_copies)
+    assert fresh_orphan.exists() and other.exists()
+    assert all(path.exists() for path in kept_files)

@@ -135,7 +135,7 @@ def open_app(browser: Any, live_server: Any) -> tuple[Any, Any, list[str]]:
     page.click("main form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/m/")
     # The service worker controls the page once it has cached the shell and the assets.
-    page.wait_for_function("document.documentElement.dataset.sw === 'ready'", timeout=15000)
+    page.wait_for_function("() => document.documentElement.dataset.sw === 'ready'", timeout=15000)
     return context, page, errors
 
 
@@ -146,7 +146,9 @@ def site_row(site: Any) -> str:
 def open_site(page: Any, site: Any) -> None:
     page.click(f"{site_row(site)} .m-site__main")
     page.wait_for_selector("#app[data-view=visit]")
-    page.wait_for_function("document.querySelector('[data-testid=position]').textContent.includes('距点位')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=position]').textContent.includes('距点位')"
+    )
 
 
 def judge(page: Any, code: str, result: str) -> None:

@@ -49,7 +49,7 @@ def test_it_serves_the_app_shell_to_an_inspector(users: dict[str, Any]) -> None:
 
 def test_the_import_map_covers_every_module(users: dict[str, Any]) -> None:
     html = client_for(users["inspector"]).get("/m/").content.decode()
-    match = re.search(r'<script type="importmap">(.*?)</script>', html, re.S)
+    match = re.search(r'<script type="importmap"[^>]*>(.*?)</script>', html, re.S)
     assert match
     imports = json.loads(match.group(1))["imports"]
     assert set(imports) == {f"/static/{name}" for name in MODULES}

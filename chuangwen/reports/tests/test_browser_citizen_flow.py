@@ -51,7 +51,7 @@ def test_it_takes_a_citizen_report_from_the_phone_to_a_rating(
     phone.locator("#photos").set_input_files(jpeg(tmp_path / "problem.jpg", (90, 90, 90)))
     phone.wait_for_selector("#photo-list img")
     phone.click("#locate")
-    phone.wait_for_function("document.querySelector('input[name=lat]').value !== ''")
+    phone.wait_for_function("() => document.querySelector('input[name=lat]').value !== ''")
     assert "已获取位置" in phone.locator("#location-text").inner_text()
     phone.fill("#description", "柳浪社区门口垃圾堆放三天无人清理")
     phone.fill("#phone", "13812345678")

@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from chuangwen.core.xlsx import sheet_row
 from chuangwen.standards.exceptions import Problem, StandardImportError, StandardValidationError
 from chuangwen.standards.models import ScoringMode, Severity, Standard
 from chuangwen.standards.services.documents import standard_document
@@ -313,11 +314,11 @@ def _item_row(site_type: str, item: Mapping[str, Any]) -> list[Any]:
 
 
 def _fill(ws: Worksheet, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:
-    ws.append(header)
+    ws.append(sheet_row(ws, header))  # the export helper: no cell becomes a formula (chuangwen.core.xlsx)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        ws.append(sheet_row(ws, row))
     for i, width in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     ws.freeze_panes = "A2"

@@ -1,4 +1,7 @@
-"""Run the production WSGI server (granian) and the task worker (huey) together, until stopped."""
+"""Run the production WSGI server (granian) and the task worker (huey) together, until stopped.
+
+In production mode it refuses to start while no administrator exists (``chuangwen create-admin USERNAME``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,20 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from chuangwen.accounts.first_admin import active_admin_exists, missing_admin_message
+
+
+def refuse_unsafe_production_start() -> None:
+    """Production serves nobody until an admin exists and no account keeps the public demo password."""
+    from chuangwen.core.demo import public_password_accounts, public_password_message
+
+    if not active_admin_exists():
+        raise CommandError(missing_admin_message())
+    if usernames := public_password_accounts():
+        raise CommandError(public_password_message(usernames))
 
 
 class Command(BaseCommand):
@@ -22,6 +38,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            refuse_unsafe_production_start()
         bindir = os.path.dirname(sys.executable)
         web = [
             os.path.join(bindir, "granian"),

@@ -1,12 +1,19 @@
-"""Set up the embedded default and run it: migrate, static files, demo data on first start, then serve."""
+"""Set up the embedded default and run it: migrate, static files, demo data on first start, then serve.
+
+In production mode no demo data is ever built (its passwords are public), and the system is not served until
+an administrator exists (``chuangwen create-admin USERNAME``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
+from chuangwen.accounts.first_admin import active_admin_exists, missing_admin_message
 from chuangwen.accounts.models import User
 
 
@@ -21,14 +28,26 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        if not User.objects.exists():
+        if settings.PRODUCTION:
+            self.production_checks(serve=not options["no_serve"])
+        elif not User.objects.exists():
             self.stdout.write("首次启动：生成演示区县数据……")
             call_command("demo-data", scale="district", seed=1)
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"\n创文已就绪：{url}"))
-        self.print_demo_accounts()
+        if not settings.PRODUCTION:
+            self.print_demo_accounts()
         if not options["no_serve"]:
             call_command("serve", host=options["host"], port=options["port"])
+
+    def production_checks(self, *, serve: bool) -> None:
+        self.stdout.write(_("生产模式：不生成演示数据。"))
+        if active_admin_exists():
+            return
+        if serve:
+            raise CommandError(missing_admin_message())
+        # Setting up without serving is the step before create-admin (it needs the migrated database).
+        self.stdout.write(self.style.WARNING(missing_admin_message()))
 
     def print_demo_accounts(self) -> None:
         from chuangwen.core.demo import DEMO_PASSWORD

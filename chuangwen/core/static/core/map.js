@@ -12,6 +12,9 @@
  * A feature may carry its own colour (properties.color), extra popup lines (properties.lines) and link
  * text (properties.url_label), as the case map does.
  *
+ * Every value from the data reaches the page as text (textContent, or an element given to Leaflet): Leaflet
+ * reads a string given to bindTooltip/bindPopup as HTML, so a site or case name must never be one.
+ *
  * After each load the element carries data-state="ready", data-site-count and data-boundary-count.
  * An htmx swap that brings an element with data-map-id and data-sites-url reloads that map's sites.
  */
@@ -41,19 +44,18 @@
     );
   }
 
+  var textNode = window.cwDom.textNode;
+  var safeUrl = window.cwDom.safeUrl;
+
   function sitePopup(el, props) {
     var box = document.createElement("div");
     box.className = "cw-popup";
-    var title = document.createElement("strong");
-    title.textContent = props.name;
-    box.appendChild(title);
-    var meta = document.createElement("div");
-    meta.textContent = [props.code, props.site_type_name || props.site_type].filter(Boolean).join(" · ");
-    box.appendChild(meta);
+    box.appendChild(textNode("strong", "", props.name));
+    box.appendChild(
+      textNode("div", "", [props.code, props.site_type_name || props.site_type].filter(Boolean).join(" · "))
+    );
     (props.lines || []).forEach(function (text) {
-      var line = document.createElement("div");
-      line.textContent = text;
-      box.appendChild(line);
+      box.appendChild(textNode("div", "", text));
     });
     if (props.declared) {
       var tag = document.createElement("span");
@@ -61,9 +63,10 @@
       tag.textContent = el.dataset.labelDeclared || "";
       box.appendChild(tag);
     }
-    if (props.url) {
+    var href = props.url ? safeUrl(props.url) : "";
+    if (href) {
       var link = document.createElement("a");
-      link.href = props.url;
+      link.href = href;
       link.textContent = props.url_label || el.dataset.labelOpen || props.url;
       var line = document.createElement("div");
       line.appendChild(link);
@@ -178,7 +181,7 @@
       },
       onEachFeature: function (feature, layer) {
         layer.bindPopup(sitePopup(el, feature.properties || {}));
-        layer.bindTooltip(feature.properties.name);
+        layer.bindTooltip(textNode("span", "cw-tooltip", (feature.properties || {}).name));
       },
     }).addTo(map);
     addLegend(map, el);

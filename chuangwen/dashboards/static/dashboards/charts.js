@@ -5,6 +5,10 @@
  *   <div class="cw-chart" data-chart="score|cases|categories"></div>
  * </div>
  *
+ * Names in the data (units, months, categories) are drawn on the canvas only: ECharts' HTML tooltip builds
+ * markup with inline style attributes, so tooltips render as rich text on the canvas (renderMode "richText"),
+ * which neither parses HTML nor needs 'unsafe-inline' styles under the Content-Security-Policy.
+ *
  * After drawing, each chart element carries data-state="ready" and data-series-count. On the big screen
  * (body[data-refresh-seconds]) the page reloads itself after that many seconds and shows a clock.
  */
@@ -19,7 +23,7 @@
     var t = data.trend;
     var l = data.labels;
     return {
-      tooltip: { trigger: "axis" },
+      tooltip: tooltip({ trigger: "axis" }),
       legend: { top: 0, data: [l.mean_score, l.mean_rate] },
       grid: { left: 48, right: 48, top: 60, bottom: 32 },
       xAxis: { type: "category", data: t.months },
@@ -38,7 +42,7 @@
     var t = data.trend;
     var l = data.labels;
     return {
-      tooltip: { trigger: "axis" },
+      tooltip: tooltip({ trigger: "axis" }),
       legend: { top: 0, data: [l.opened, l.closed] },
       grid: { left: 48, right: 16, top: 40, bottom: 32 },
       xAxis: { type: "category", data: t.months },
@@ -53,7 +57,7 @@
   function categoriesOption(data) {
     var rows = data.categories.slice().reverse();
     return {
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: tooltip({ trigger: "axis", axisPointer: { type: "shadow" } }),
       grid: { left: 8, right: 32, top: 16, bottom: 24, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: {
@@ -76,6 +80,15 @@
         ? []
         : [{ type: "text", left: "center", top: "middle", style: { text: data.labels.no_data, fontSize: 16 } }],
     };
+  }
+
+  // Tooltips drawn on the canvas: no HTML is built from the data (see the header comment).
+  function tooltip(extra) {
+    var option = { renderMode: "richText" };
+    Object.keys(extra).forEach(function (key) {
+      option[key] = extra[key];
+    });
+    return option;
   }
 
   var BUILDERS = { score: scoreOption, cases: casesOption, categories: categoriesOption };

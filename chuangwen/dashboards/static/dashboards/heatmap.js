@@ -3,6 +3,9 @@
  * The server does the aggregation (dashboards/services/heatmap.py: heat_cells); no plugin.
  *
  * <div id="heat-map" data-heat-source="/dashboards/heatmap.json?…" data-boundaries-url="…" data-tile-url="">
+ * Values from the data reach the page as text only: Leaflet reads a string given to bindTooltip/bindPopup as
+ * HTML, so tooltips and popups get elements built with textContent.
+ *
  * After loading: data-state="ready", data-cell-count, data-point-count.
  */
 (function () {
@@ -19,18 +22,21 @@
     });
   }
 
+  var safeUrl = window.cwDom.safeUrl;
+
+  function textNode(tag, text) {
+    return window.cwDom.textNode(tag, "", text);
+  }
+
   function popup(props, openLabel) {
     var box = document.createElement("div");
     box.className = "cw-popup";
-    var title = document.createElement("strong");
-    title.textContent = props.name;
-    box.appendChild(title);
-    var line = document.createElement("div");
-    line.textContent = props.label;
-    box.appendChild(line);
-    if (props.url) {
+    box.appendChild(textNode("strong", props.name));
+    box.appendChild(textNode("div", props.label));
+    var href = props.url ? safeUrl(props.url) : "";
+    if (href) {
       var link = document.createElement("a");
-      link.href = props.url;
+      link.href = href;
       link.textContent = openLabel;
       var row = document.createElement("div");
       row.appendChild(link);
@@ -68,7 +74,12 @@
             fillOpacity: 0.15 + 0.6 * share,
             className: "cw-heat-cell",
           })
-            .bindTooltip(labels.cell + "：" + labels.finding + " " + cell.findings + " · " + labels["case"] + " " + cell.cases)
+            .bindTooltip(
+              textNode(
+                "span",
+                labels.cell + "：" + labels.finding + " " + cell.findings + " · " + labels["case"] + " " + cell.cases
+              )
+            )
             .addTo(cells);
         });
         data.points.forEach(function (p) {
@@ -78,7 +89,7 @@
             weight: 1,
             fillColor: POINT_COLORS[p.kind] || "#17406d",
             fillOpacity: 0.9,
-            className: "cw-heat-point cw-heat-point--" + p.kind,
+            className: "cw-heat-point cw-heat-point--" + String(p.kind).replace(/[^a-z_-]/g, ""),
           })
             .bindPopup(popup(p, labels.open))
             .addTo(points);

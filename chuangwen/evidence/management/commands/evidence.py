@@ -21,14 +21,14 @@ class Command(BaseCommand):
         rebuild = sub.add_parser("rebuild-derivatives", help=_("重建展示图（水印）、缩略图与感知哈希"))
         rebuild.add_argument("--all", action="store_true", help=_("全部重建（默认只补齐尚未生成的）"))
         rebuild.add_argument("ids", nargs="*", type=int, help=_("只处理这些照片 ID"))
-        clean = sub.add_parser("sweep", help=_("删除超过宽限期的临时文件和无记录指向的原图"))
+        clean = sub.add_parser("sweep", help=_("删除超过宽限期的临时文件，以及无记录指向的原图和派生图"))
         clean.add_argument("--grace", type=float, default=3600, help=_("宽限期（秒），默认 3600"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "sweep":
             removed = sweep(grace_seconds=options["grace"])
             self.stdout.write(
-                _("已删除 %(temp)d 个临时文件、%(orphans)d 个孤立文件") % removed  # type: ignore[str-format]
+                _("已删除 %(temp)d 个临时文件、%(orphans)d 个孤立原图、%(copies)d 个孤立派生图") % removed  # type: ignore[str-format]
             )
             return
         self.rebuild(options)

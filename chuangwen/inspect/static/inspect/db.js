@@ -1,5 +1,6 @@
 // IndexedDB: everything the app needs offline, one database per signed-in user.
-//   assignments  {key: "current", data, fetched_at}        the last copy of GET /inspect/assignments
+//   assignments  {key: "current", data, fetched_at,        the last copy of GET /inspect/assignments, bound to
+//                 user_id, session, expires_at}            the session that fetched it (session.js)
 //   drafts       {key: "round:site", …visit in progress}    autosaved on every change
 //   outbox       {client_id, key, payload, state, errors}   finished visits waiting to be sent
 //   photos       {client_id, blob, …metadata, uploaded}     downscaled photos with position and time
@@ -29,14 +30,28 @@ function upgrade(db) {
   }
 }
 
+export function dbName() {
+  return `cw-inspect-u${config.user?.id ?? "0"}`;
+}
+
 export function openDb() {
   if (!opening) {
-    const name = `cw-inspect-u${config.user?.id ?? "0"}`;
-    const request = indexedDB.open(name, DB_VERSION);
+    const request = indexedDB.open(dbName(), DB_VERSION);
     request.onupgradeneeded = () => upgrade(request.result);
-    opening = promisify(request);
+    opening = promisify(request).then((db) => {
+      // Another tab deleting the database (its session ended) must not be blocked by this connection.
+      db.onversionchange = () => closeDb();
+      return db;
+    });
   }
   return opening;
+}
+
+/** Close the connection (before the database is deleted); the next call opens it again. */
+export function closeDb() {
+  const current = opening;
+  opening = null;
+  current?.then((db) => db.close(), () => {});
 }
 
 async function store(name, mode = "readonly") {

@@ -104,10 +104,18 @@ function cameraIcon() {
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("class", "m-icon");
-  svg.innerHTML =
-    '<path d="M4 7h3l2-3h6l2 3h3a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1z" ' +
-    'fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/>' +
-    '<circle cx="12" cy="13" r="4" fill="none" stroke="currentColor" stroke-width="2"/>';
+  // Built node by node like every other element of the app: no markup strings parsed into the page.
+  const shapes = [
+    ["path", { d: "M4 7h3l2-3h6l2 3h3a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1z", "stroke-linejoin": "round" }],
+    ["circle", { cx: "12", cy: "13", r: "4" }],
+  ];
+  for (const [tag, attrs] of shapes) {
+    const shape = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [name, value] of Object.entries({ ...attrs, fill: "none", stroke: "currentColor", "stroke-width": "2" })) {
+      shape.setAttribute(name, value);
+    }
+    svg.append(shape);
+  }
   return svg;
 }
 

@@ -2,13 +2,23 @@
 // Runs on start, when the network returns, every 30 s while online, and on the 立即同步 button.
 
 import * as db from "./db.js";
+import { binding } from "./session.js";
 import { config, h, shortTime, t } from "./ui.js";
 
-class AuthError extends Error {}
+class AuthError extends Error {
+  /** `sessionGone`: the server no longer knows the session (401, sent to the login page), not just a CSRF miss. */
+  constructor(sessionGone) {
+    super("auth");
+    this.sessionGone = sessionGone;
+  }
+}
 class RetryLater extends Error {}
 
 const listeners = new Set();
+const endedListeners = new Set();
 let running = null;
+let stopped = false;
+let timer = null;
 let message = { key: "", values: {} };
 let lastSync = null;
 
@@ -17,7 +27,18 @@ export function onSynced(listener) {
   listeners.add(listener);
 }
 
-function csrfToken() {
+/** Run `listener()` when the server says the session is gone (the app then deletes the round copy). */
+export function onSessionEnded(listener) {
+  endedListeners.add(listener);
+}
+
+/** No more passes, timers or redraws of the sync bar (the session ended). */
+export function stop() {
+  stopped = true;
+  clearInterval(timer);
+}
+
+export function csrfToken() {
   const name = config.csrf_cookie || "csrftoken";
   const cookie = document.cookie.split("; ").find((row) => row.startsWith(`${name}=`));
   if (cookie) return decodeURIComponent(cookie.slice(name.length + 1));
@@ -33,15 +54,15 @@ async function api(url, options = {}) {
   } catch {
     throw new RetryLater("network");
   }
-  if (response.redirected && new URL(response.url).pathname.startsWith("/accounts/")) throw new AuthError();
+  if (response.redirected && new URL(response.url).pathname.startsWith("/accounts/")) throw new AuthError(true);
   let body = null;
   try {
     body = await response.json();
   } catch {
     body = null;
   }
-  if (response.status === 401) throw new AuthError();
-  if (response.status === 403 && /csrf/i.test(String(body?.detail ?? ""))) throw new AuthError();
+  if (response.status === 401) throw new AuthError(true);
+  if (response.status === 403 && /csrf/i.test(String(body?.detail ?? ""))) throw new AuthError(false);
   if (response.status >= 500 || response.status === 429) throw new RetryLater(String(response.status));
   return { status: response.status, body };
 }
@@ -136,7 +157,7 @@ async function sendVisit(entry) {
 export async function refreshAssignments() {
   const { status, body } = await api(config.urls.assignments);
   if (status !== 200 || !body) return null;
-  const copy = { key: "current", data: body, fetched_at: new Date().toISOString() };
+  const copy = { key: "current", data: body, fetched_at: new Date().toISOString(), ...binding() };
   await db.put("assignments", copy);
   return copy;
 }
@@ -155,6 +176,10 @@ async function pass(refresh) {
     lastSync = new Date();
     setMessage("synced_at", { time: shortTime(lastSync) });
   } catch (error) {
+    if (error instanceof AuthError && error.sessionGone) {
+      for (const listener of endedListeners) listener();
+      return;
+    }
     setMessage(error instanceof AuthError ? "login_expired" : "sync_failed");
   }
 }
@@ -164,6 +189,7 @@ async function pass(refresh) {
  * today's work only when something was sent.
  */
 export function sync({ refresh = true } = {}) {
+  if (stopped) return Promise.resolve();
   if (!navigator.onLine) {
     render();
     return Promise.resolve();
@@ -176,6 +202,7 @@ export function sync({ refresh = true } = {}) {
         running = null;
       })
       .then(async () => {
+        if (stopped) return;
         await render();
         for (const listener of listeners) listener();
       });
@@ -191,7 +218,7 @@ function setMessage(key, values = {}) {
 /** Redraw the sync bar: network state, what waits to be sent, the last message. */
 export async function render() {
   const bar = document.getElementById("sync");
-  if (!bar) return;
+  if (!bar || stopped) return;
   const online = navigator.onLine;
   const outbox = await db.getAll("outbox");
   const photos = await db.getAll("photos");
@@ -216,8 +243,8 @@ export function start() {
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sync());
   document.getElementById("sync-now")?.addEventListener("click", () => sync());
   // The timer only sends what waits: a phone with nothing to send does not keep the session awake.
-  setInterval(async () => {
-    if (navigator.onLine && !running && (await waiting()).length) sync({ refresh: false });
+  timer = setInterval(async () => {
+    if (!stopped && navigator.onLine && !running && (await waiting()).length) sync({ refresh: false });
   }, config.sync_interval_ms || 30000);
   return sync();
 }

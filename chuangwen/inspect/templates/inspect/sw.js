@@ -1,6 +1,8 @@
 /* 创文督查 service worker: keeps the app shell and its assets so the phone app opens without a network.
    Static files: cache first. The shell page: network first (short timeout), the cached copy when offline.
-   The API is never cached here: the app keeps its data in IndexedDB and sends it when online. */
+   The API is never cached here: the app keeps its data in IndexedDB and sends it when online. The shell holds
+   no round data (only the user's name and the session's key and end); the app deletes these caches when the
+   session ends, and logout's Clear-Site-Data removes them and this worker. */
 "use strict";
 
 const VERSION = "{{ version }}";
@@ -97,7 +99,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(shellNetworkFirst(request));
   } else if (url.pathname.startsWith(STATIC_PREFIX)) {
     event.respondWith(staticCacheFirst(request));
-  } else if (url.pathname.startsWith(SHELL) && url.pathname !== `${SHELL}sw.js`) {
+  } else if (PRECACHE.includes(url.pathname)) {
+    // Only the manifest: no other page is kept, so none with a round's names can outlive the session.
     event.respondWith(pageNetworkFirst(request));
   }
 });

@@ -10,17 +10,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from chuangwen.audit.services import record
+from chuangwen.core.bounds import date_error
 from chuangwen.workdays import services
 from chuangwen.workdays.models import CalendarDay, DayKind
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
-def _parse_date(text: str) -> date:
+def _parse_date(text: str, *, bounded: bool = True) -> date:
+    """The date typed; a new row's date must lie within the bounds (an old row outside them can be unset)."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise CommandError(_("日期格式应为 YYYY-MM-DD：%(text)s") % {"text": text}) from None
+    reason = date_error(day, _("日期")) if bounded else None
+    if reason is not None:
+        raise CommandError(reason)
+    return day
 
 
 def _cli_actor() -> str:
@@ -51,6 +57,8 @@ class Command(BaseCommand):
 
     def do_show(self, options: dict[str, Any]) -> None:
         year: int = options["year"]
+        if not 1 <= year <= 9999:
+            raise CommandError(_("年份须在 1 至 9999 之间：%(year)s") % {"year": year})
         warning = services.unmaintained_warning(year)
         if warning:
             self.stdout.write(self.style.WARNING(warning))
@@ -83,7 +91,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{verb} {row}"))
 
     def do_unset(self, options: dict[str, Any]) -> None:
-        day = _parse_date(options["date"])
+        day = _parse_date(options["date"], bounded=False)
         row = CalendarDay.objects.filter(date=day).first()
         if row is None:
             raise CommandError(_("%(date)s 没有本地维护记录") % {"date": day})
