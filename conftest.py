@@ -181,3 +181,47 @@ def client_for(user: Any) -> Any:
     client = Client()
     client.force_login(user)
     return client
+
+
+# --- Moving the whole session's clock (CHUANGWEN_TEST_NOW) ---
+# A test must not pass only on the day it was written. With CHUANGWEN_TEST_NOW set (an ISO datetime with an
+# offset, e.g. 2027-02-18T09:30:00+08:00) the whole session runs with the clock moved there and ticking; CI's
+# second pass uses it. A test that pins its own clock with time_machine still wins inside it (travels nest).
+TEST_NOW_ENV = "CHUANGWEN_TEST_NOW"
+_session_clock: list[Any] = []
+
+
+def _moved_now() -> Any:
+    from datetime import datetime
+
+    raw = os.environ.get(TEST_NOW_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        moved = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{TEST_NOW_ENV}={raw!r} is not an ISO datetime: {exc}") from exc
+    if moved.tzinfo is None:
+        raise pytest.UsageError(f"{TEST_NOW_ENV}={raw!r} needs an offset, e.g. 2027-02-18T09:30:00+08:00")
+    return moved
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import time_machine
+
+    moved = _moved_now()
+    if moved is None:
+        return
+    traveller = time_machine.travel(moved, tick=True)
+    traveller.start()
+    _session_clock.append(traveller)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _session_clock:
+        _session_clock.pop().stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    moved = _moved_now()
+    return f"clock moved to {moved.isoformat()} ({TEST_NOW_ENV})" if moved is not None else None

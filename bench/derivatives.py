@@ -5,7 +5,7 @@ hash, both JPEGs written atomically (as the worker does: rename, no fsync).
 One process, one thread: the figure is per core.
 
     .venv/bin/python bench/derivatives.py [--seconds 20] [--size 4000x3000]
-Target (design.md): ≥ 8 per second per core.
+Target (bench/README.md, "Targets"): ≥ 8 per second per core.
 """
 
 from __future__ import annotations

@@ -158,6 +158,8 @@ if os.environ.get("CACHE_URL", "").startswith("redis://"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a dashboard figure is served from the cache (0: never); see chuangwen/dashboards/cache.py.
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 
 # --- Task queue (huey) -------------------------------------------------------------------------------------
 TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", "")

@@ -11,3 +11,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 CASES_REVERIFY_SHARE = 0.0  # tests that want picks set it (the default picks at random)
 # The tests never read or write the real audit checkpoint file; those that checkpoint set their own file.
 AUDIT_ANCHOR_FILE = None
+# Tests share one in-process cache while each test's database rolls back; the cache tests turn it on.
+DASHBOARD_CACHE_SECONDS = 0

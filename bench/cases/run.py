@@ -13,7 +13,7 @@ over a big subtree) — sends the given number of requests from ``--clients`` ke
 levels below) and one state (closed, the big one, or an open state). The first ``--warmup`` requests of each
 scenario are not measured. Prints requests, req/s, p50, p95, p99 and max per scenario, and the share of pages
 that came back full.
-Target (design.md): p99 ≤ 50 ms for the page of 50 filtered by unit subtree and state.
+Target (bench/README.md, "Targets"): p99 ≤ 50 ms for the page of 50 filtered by unit subtree and state.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ varied per request, so that the stored (re-encoded) files differ too and content
 write. The output counts distinct stored hashes to show it.
 
     .venv/bin/python bench/ingest/run.py [--seconds 60] [--clients 16] [--no-worker] [--keep]
-Target (design.md): ingest ≥ 100 per second sustained, p99 ≤ 250 ms, no error.
+Target (bench/README.md, "Targets"): ingest ≥ 100 per second sustained, p99 ≤ 250 ms, no error.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ undeclared factor × revisit factor), the same shrinkage of a unit with fewer th
 ``(n·mean + k·level mean) / (n + k)``, indicators, rectification score, penalties and composite with the
 configuration of the standard version — timed the same way. Every unit of every level is compared:
 visit and case counts and the six numerators exactly, scores (raw and shrunk on-site, rectification,
-composite) within 0.01, rates within 0.0001, and ranks. Target (design.md): ≤ 2 s for a full recompute of one
-period (all levels).
+composite) within 0.01, rates within 0.0001, and ranks. Target (bench/README.md, "Targets"): ≤ 2 s for a
+full recompute of one period (all levels).
 
 DuckDB is an optional bench dependency (``pip install duckdb`` or ``pip install -e '.[bench]'``); without it
 only the Django timings are printed.

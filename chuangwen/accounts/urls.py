@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chuangwen.accounts import views
+from chuangwen.accounts import token_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     path("totp/", views.totp_view, name="totp"),
     path("totp/setup/", views.totp_setup, name="totp_setup"),
     path("password/", views.password_change, name="password_change"),
+    path("tokens/", token_views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", token_views.revoke, name="token_revoke"),
 ]

@@ -78,6 +78,14 @@ class PhotoFlagOut(Schema):
     other_evidence_id: int | None = Field(description="相似的照片（证据 ID）；调用者无权查看的案卷的照片为空")
 
 
+class PhotoCheckOut(Schema):
+    rectified_at: datetime = Field(description="报告整改的时间（该次整改照片的自动核验）")
+    state: str = Field(description="核验状态：pending 待检查、running 检查中、done 已检查、failed 检查失败")
+    state_name: str = Field(description="核验状态名称")
+    queued_at: datetime = Field(description="排队时间")
+    finished_at: datetime | None = Field(description="完成时间")
+
+
 class InstructionOut(Schema):
     id: int = Field(description="督办 ID")
     text: str = Field(description="督办要求")
@@ -111,7 +119,10 @@ class CaseDetailOut(CaseOut):
     recurrence_of: str | None = Field(description="复发：此前已结案的同点位同指标案卷编号（可见时）")
     allowed_actions: list[str] = Field(description="调用者现在可以执行的操作")
     events: list[EventOut] = Field(description="办理记录（按时间先后）")
-    photo_flags: list[PhotoFlagOut] = Field(description="整改照片自动核验发现的疑点")
+    photo_flags: list[PhotoFlagOut] = Field(
+        description="整改照片自动核验发现的疑点（只有 photo_checks 为 done 的整改才算已核验）"
+    )
+    photo_checks: list[PhotoCheckOut] = Field(description="每次报告整改的照片自动核验状态（按时间先后）")
     instructions: list[InstructionOut] = Field(description="督办（最新在前）")
 
 
@@ -207,6 +218,7 @@ def case_detail_out(case: Case, request: HttpRequest) -> dict[str, Any]:
             }
             for flag in photochecks.flags_for(case, user_of(request))
         ],
+        "photo_checks": photo_checks_out(events),
         "events": [
             {
                 "action": event.action, "action_name": machine.action_label(event.action),
@@ -218,6 +230,19 @@ def case_detail_out(case: Case, request: HttpRequest) -> dict[str, Any]:
             for event in events
         ],
     }  # fmt: skip
+
+
+def photo_checks_out(events: Any) -> list[dict[str, Any]]:
+    rectify = [event for event in events if event.action == "rectify"]
+    checks = photochecks.checks_of(rectify)
+    return [
+        {
+            "rectified_at": event.at, "state": checks[event.pk].state,
+            "state_name": checks[event.pk].get_state_display(), "queued_at": checks[event.pk].queued_at,
+            "finished_at": checks[event.pk].finished_at,
+        }
+        for event in rectify
+    ]  # fmt: skip
 
 
 def _recurrence_code(case: Case, request: HttpRequest) -> str | None:

@@ -6,14 +6,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chuangwen.cases import machine
+from chuangwen.cases.case_photos import VERIFY_ACTIONS
 from chuangwen.cases.deadlines import light_counts, light_of, light_q, overdue_q
-from chuangwen.cases.models import Case, CaseQuerySet, CaseSource, CaseState
+from chuangwen.cases.models import (
+    OPEN_STATES,
+    Case,
+    CaseQuerySet,
+    CaseSource,
+    CaseState,
+    Escalation,
+    EscalationLevel,
+)
 from chuangwen.core.bounds import ID_MAX, BoundedDateField, parse_ids
+from chuangwen.evidence.models import EvidenceKind
 from chuangwen.org.models import Unit
 from chuangwen.sites.forms import unit_choices
 from chuangwen.workdays.services import GREEN, RED, YELLOW, end_of_day
@@ -24,8 +34,36 @@ if TYPE_CHECKING:
 # Importable from here for the views and the API.
 __all__ = ["ActionForm", "CaseFilterForm", "light_counts", "light_of", "overdue_q", "state_counts"]
 
+# The fix itself comes first on the case page (on a phone the forms stack): then the verification, the rest.
+MAIN_ACTIONS = ("rectify", "verify_pass", "verify_fail", "reverify_pass", "reverify_fail", "accept")
+
 LIGHT_CHOICES = [(GREEN, _("绿灯（正常）")), (YELLOW, _("黄灯（临期）")), (RED, _("红灯（超期）"))]
 LIGHT_LABELS = {GREEN: _("绿灯"), YELLOW: _("黄灯"), RED: _("红灯"), "": _("无期限")}
+# What awaits a decision on a case (the home page's to-do counts link here with ?pending=…).
+PENDING_CHOICES = [
+    ("return", _("退回申请待审批")),
+    ("extension", _("延期申请待审批")),
+    ("reverify", _("待抽查复核")),
+    ("escalated", _("已报领导督办")),
+]
+
+
+def pending_q(kind: str) -> Q:
+    """The cases awaiting the decision ``kind``, in SQL (open ones only, except re-verification picks)."""
+    open_ = Q(state__in=sorted(OPEN_STATES))
+    if kind == "return":
+        return open_ & Q(return_requested=True)
+    if kind == "extension":
+        return open_ & Q(extension_requested_until__isnull=False)
+    if kind == "reverify":
+        return Q(state=CaseState.CLOSED, reverify_pending=True)
+    if kind == "escalated":
+        # Reported to the leaders for the deadline the case runs on now (a new deadline starts over).
+        sent = Escalation.objects.filter(
+            case=OuterRef("pk"), level=EscalationLevel.LEADER, deadline=OuterRef("deadline")
+        )
+        return open_ & Q(Exists(sent)) & ~Q(state=CaseState.SUSPENDED) & Q(deadline__isnull=False)
+    raise ValueError(kind)
 
 
 def state_counts(cases: CaseQuerySet) -> dict[str, int]:
@@ -54,6 +92,7 @@ class CaseFilterForm(forms.Form):
     unit = UnitFilterField(label=_("责任单位"), required=False)
     light = forms.ChoiceField(label=_("红黄绿灯"), required=False)
     overdue = forms.BooleanField(label=_("只看超期"), required=False)
+    pending = forms.ChoiceField(label=_("待决事项"), required=False)
 
     def __init__(self, data: Any = None, *, user: User) -> None:
         super().__init__(data, label_suffix="")
@@ -65,6 +104,7 @@ class CaseFilterForm(forms.Form):
         unit_field.units = Unit.objects.visible_to(user)
         unit_field.choices = lambda: [any_choice, *unit_choices(Unit.objects.visible_to(user))]
         self.choice_field("light").choices = [any_choice, *LIGHT_CHOICES]
+        self.choice_field("pending").choices = [any_choice, *PENDING_CHOICES]
 
     def choice_field(self, name: str) -> forms.ChoiceField:
         return cast(forms.ChoiceField, self.fields[name])
@@ -89,6 +129,8 @@ class CaseFilterForm(forms.Form):
             cases = cases.filter(light_q(RED, now))
         if data.get("light"):
             cases = cases.filter(light_q(data["light"], now))
+        if data.get("pending"):
+            cases = cases.filter(pending_q(data["pending"]))
         return cases
 
 
@@ -109,6 +151,12 @@ class ActionForm(forms.Form):
         transition = machine.TABLE.get((case.state, action))
         self.requires = transition.requires if transition else frozenset()
         self.needs_photos = machine.PHOTOS in self.requires
+        # A verifier may attach photos of the revisit (核查照片) when passing or failing a fix.
+        self.allows_photos = self.needs_photos or action in VERIFY_ACTIONS
+        self.photo_kind = (
+            EvidenceKind.VERIFICATION if action in VERIFY_ACTIONS else EvidenceKind.RECTIFICATION
+        )
+        self.photo_label = _("核查照片") if action in VERIFY_ACTIONS else _("整改照片")
         for name in ("reason", "unit", "planned_date", "duplicate_of", "deadline"):
             if name not in self.requires:
                 del self.fields[name]

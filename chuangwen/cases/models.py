@@ -358,6 +358,41 @@ class PhotoFlag(models.Model):
         return f"{self.evidence_id} {self.kind}"
 
 
+class PhotoCheckState(models.TextChoices):
+    PENDING = "pending", _("待检查")
+    RUNNING = "running", _("检查中")
+    DONE = "done", _("已检查")
+    FAILED = "failed", _("检查失败")
+
+
+class PhotoCheck(models.Model):
+    """Where the automatic checks of one reported fix stand, so the page never calls unchecked photos clean:
+    queued (pending) → running → done or failed, each step with its time."""
+
+    event = models.OneToOneField(
+        CaseEvent, verbose_name=_("整改记录"), on_delete=models.CASCADE, related_name="photo_check"
+    )
+    state = models.CharField(
+        _("核验状态"), max_length=10, choices=PhotoCheckState.choices, default=PhotoCheckState.PENDING
+    )
+    queued_at = models.DateTimeField(_("排队时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    error = models.CharField(_("失败原因"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("照片核验状态")
+        verbose_name_plural = _("照片核验状态")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.state}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in (PhotoCheckState.DONE, PhotoCheckState.FAILED)
+
+
 class EscalationLevel(models.TextChoices):
     UNIT_HEAD = "unit_head", _("提醒单位负责人（已用八成时限）")
     COORDINATOR = "coordinator", _("报创建办（已超期）")

@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chuangwen.cases.models import Case, CaseEvent, PhotoFlag, PhotoFlagKind
+from chuangwen.cases.models import Case, CaseEvent, PhotoCheck, PhotoCheckState, PhotoFlag, PhotoFlagKind
 from chuangwen.evidence.derivatives import hamming, near_duplicates
 from chuangwen.evidence.models import Evidence
 from chuangwen.rounds.models import Finding
@@ -193,6 +193,44 @@ def events_to_recheck(photo: Evidence) -> QuerySet[CaseEvent]:
     )
 
 
+# --- where the checks stand ---------------------------------------------------------------------------------
+
+State = PhotoCheckState
+
+
+def stale_after_s() -> int:
+    """A check waiting or running longer than this may be queued again (the worker may be down)."""
+    return int(getattr(settings, "CASES_PHOTO_CHECK_STALE_SECONDS", 300))
+
+
+def mark_queued(event: CaseEvent) -> PhotoCheck:
+    """The checks of a fix are (again) waiting for the worker: the page says so until they have run."""
+    fresh = {"state": State.PENDING, "queued_at": timezone.now(), "started_at": None, "finished_at": None}
+    check, _created = PhotoCheck.objects.update_or_create(event=event, defaults={**fresh, "error": ""})
+    return check
+
+
+def mark_running(event: CaseEvent) -> None:
+    now = timezone.now()
+    check, _created = PhotoCheck.objects.get_or_create(event=event, defaults={"queued_at": now})
+    PhotoCheck.objects.filter(pk=check.pk).update(
+        state=State.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1
+    )
+
+
+def mark_finished(event: CaseEvent, error: str = "") -> None:
+    state = State.FAILED if error else State.DONE
+    PhotoCheck.objects.filter(event=event).update(state=state, finished_at=timezone.now(), error=error[:300])
+
+
+def can_requeue(check: PhotoCheck, now: datetime) -> bool:
+    """A failed check, or one left waiting or running too long, may be queued again."""
+    if check.state == State.FAILED:
+        return True
+    since = check.started_at if check.state == State.RUNNING and check.started_at else check.queued_at
+    return check.state != State.DONE and (now - since).total_seconds() > stale_after_s()
+
+
 # --- what the viewer sees -----------------------------------------------------------------------------------
 
 
@@ -232,26 +270,65 @@ def flags_for(case: Case, user: User) -> list[FlagView]:
 
 @dataclass(frozen=True)
 class CheckedPhoto:
+    """One rectification photo with what the verifier checks by eye: when and where it was taken."""
+
     photo: Evidence
     event: CaseEvent
     flags: list[FlagView]
+    check: PhotoCheck
+    taken: datetime | None = None
+    taken_source: str = ""
+    position: tuple[float, float, float] | None = None
+    distance_m: int | None = None
+
+
+def capture_time(photo: Evidence) -> tuple[datetime | None, str]:
+    """The capture time the checks trust first (EXIF, then the phone's clock) and where it came from."""
+    if photo.exif_captured_at is not None:
+        return photo.exif_captured_at, _("EXIF")
+    if photo.captured_at is not None:
+        return photo.captured_at, _("手机")
+    return None, ""
+
+
+def _checked(
+    case: Case, photo: Evidence, event: CaseEvent, flags: list[FlagView], check: PhotoCheck
+) -> CheckedPhoto:
+    taken, source = capture_time(photo)
+    taken_at, where = photo_location(photo), case_location(case)
+    distance = None
+    if taken_at is not None and where is not None:
+        distance = round(haversine_m(taken_at[0], taken_at[1], where[0], where[1]))
+    return CheckedPhoto(photo, event, flags, check, taken, source, taken_at, distance)
+
+
+def checks_of(events: list[CaseEvent]) -> dict[int, PhotoCheck]:
+    """The check of each rectify event; one never queued counts as waiting since the fix was reported."""
+    found = {check.event_id: check for check in PhotoCheck.objects.filter(event__in=events)}
+    return {event.pk: found.get(event.pk) or PhotoCheck(event=event, queued_at=event.at) for event in events}
 
 
 def review(case: Case, user: User, events: Iterable[CaseEvent]) -> dict[str, Any]:
-    """What the case page shows the verifier: each rectification photo with its flags, and the number of flags
-    on the latest report of a fix (the one being verified)."""
+    """What the case page shows the verifier: each rectification photo with its check state, flags, capture
+    time and place, and the state and number of flags of the latest report of a fix (the one verified)."""
     flags = flags_for(case, user)
     by_photo: dict[tuple[int, int], list[FlagView]] = {}
     for flag in flags:
         by_photo.setdefault((flag.event_id, flag.evidence_id), []).append(flag)
     rectify = [event for event in events if event.action == "rectify"]
+    checks = checks_of(rectify)
     checked = [
-        CheckedPhoto(photo, event, by_photo.get((event.pk, photo.pk), []))
+        _checked(case, photo, event, by_photo.get((event.pk, photo.pk), []), checks[event.pk])
         for event in rectify
         for photo in event.photos.all()
     ]
-    latest = rectify[-1].pk if rectify else None
+    latest = checks[rectify[-1].pk] if rectify else None
+    now = timezone.now()
     return {
         "checked_photos": checked,
-        "latest_flag_count": sum(1 for flag in flags if flag.event_id == latest),
+        "latest_check": latest,
+        "latest_flag_count": sum(1 for flag in flags if latest and flag.event_id == latest.event_id),
+        "checks_final": all(check.is_final for check in checks.values()),
+        "requeue_events": [pk for pk, check in checks.items() if can_requeue(check, now)],
+        "now": now,
     }

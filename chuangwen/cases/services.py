@@ -84,7 +84,7 @@ def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRe
         return existing
     if actor is not None and not Finding.objects.visible_to(actor).filter(pk=finding.pk).exists():
         raise CaseNotFound()
-    finding = Finding.objects.select_related("site", "check_item", "round").get(pk=finding.pk)
+    finding = Finding.objects.select_related("site", "check_item", "round", "judgement").get(pk=finding.pk)
     if finding.status == FindingStatus.HIDDEN:
         raise TransitionRefused(_("测评批次尚未发布，不能立案"))
     site = finding.site
@@ -92,7 +92,7 @@ def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRe
         source=CaseSource.FINDING,
         state=CaseState.NEW,
         title=f"{site.name}：{finding.check_item.text}"[:200],
-        description=_("问题数量：%(n)s") % {"n": finding.count},
+        description=finding_description(finding),
         site=site,
         finding=finding,
         check_item=finding.check_item,
@@ -109,6 +109,13 @@ def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRe
     detail = {"finding": finding.pk, "source": case.source, **data}
     record(request, "case.open", obj=case, actor=actor, detail=detail)
     return case
+
+
+def finding_description(finding: Finding) -> str:
+    """What the inspector wrote about the problem, then how many were found (the handler needs both)."""
+    count = _("问题数量：%(n)s") % {"n": finding.count}
+    note = finding.judgement.note.strip()
+    return f"{note}\n{count}" if note else count
 
 
 def earlier_case_recurring(finding: Finding) -> Case | None:

@@ -33,15 +33,31 @@ def open_cases_on_publication(sender: type[Round], round: Round, **kwargs: Any) 
 
 
 def check_safely(event: CaseEvent) -> None:
-    """The checks only advise the verifier: an error is logged and never fails the action or the worker
-    (the savepoint keeps a failed query from spoiling an outer transaction)."""
-    from chuangwen.cases.photochecks import check_photos
+    """The checks only advise the verifier: an error is logged, stored as a failed check (the page says so and
+    offers to queue it again) and never fails the action or the worker (the savepoint keeps a failed query
+    from spoiling an outer transaction)."""
+    from chuangwen.cases import photochecks
 
+    if event.action != "rectify":
+        return
+    photochecks.mark_running(event)
     try:
         with transaction.atomic():
-            check_photos(event)
-    except Exception:
+            photochecks.check_photos(event)
+    except Exception as exc:
         logger.exception("photo checks of case event %s failed", event.pk)
+        photochecks.mark_finished(event, error=f"{type(exc).__name__}: {exc}")
+        return
+    photochecks.mark_finished(event)
+
+
+def queue_check(event: CaseEvent) -> None:
+    """Store "waiting" before the task is queued, so a worker that never takes it still shows as waiting."""
+    from chuangwen.cases.photochecks import mark_queued
+    from chuangwen.cases.tasks import check_rectification_photos
+
+    mark_queued(event)
+    check_rectification_photos(event.pk)
 
 
 def check_photos_on_rectify(
@@ -50,9 +66,7 @@ def check_photos_on_rectify(
     """On the task queue: comparing hashes scans every stored case photo, which a request should not wait
     for at city scale."""
     if action == "rectify":
-        from chuangwen.cases.tasks import check_rectification_photos
-
-        check_rectification_photos(event.pk)
+        queue_check(event)
 
 
 def announce_change(sender: type[Case], case: Case, event: CaseEvent, action: str, **kwargs: Any) -> None:

@@ -30,6 +30,7 @@ from chuangwen.accounts.models import Role, User
 from chuangwen.cases.deadlines import LIT_STATES, light_counts, overdue_q
 from chuangwen.cases.models import Case, CaseState, Escalation, EscalationLevel
 from chuangwen.cases.notices import people_for
+from chuangwen.notify.preferences import flush_deferred
 from chuangwen.notify.services import notify, notify_unit
 from chuangwen.org.models import Unit
 from chuangwen.workdays.services import add_workdays
@@ -178,7 +179,8 @@ def unit_people(unit: Unit) -> Iterable[User]:
 
 def daily_digest(now: datetime | None = None) -> int:
     """One digest per unit that has open cases routed to it: to its heads and handlers and its group
-    robots. Keyed by unit and day, so a second run the same day sends nothing. Returns the units told."""
+    robots. Keyed by unit and day, so a second run the same day sends nothing. Then the notices the units
+    chose to hear in the digest (``notify.preferences``), one summary per person. Returns the units told."""
     now = now or timezone.now()
     day: date = timezone.localtime(now).date()
     told = 0
@@ -194,4 +196,5 @@ def daily_digest(now: datetime | None = None) -> int:
             )
             deliveries = notify_unit(unit, subject=subject, body=body, link=link, kind="case.digest", key=key)
         told += bool(sent or deliveries)
+    flush_deferred(now)
     return told

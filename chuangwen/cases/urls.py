@@ -20,4 +20,6 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/instruct/", intake_views.case_instruct, name="instruct"),
     path("<int:pk>/act/<str:action>/", views.case_act, name="act"),
+    path("<int:pk>/photo-checks/", views.photo_checks, name="photo_checks"),
+    path("<int:pk>/photo-checks/<int:event_id>/recheck/", views.photo_recheck, name="photo_recheck"),
 ]

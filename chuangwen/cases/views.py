@@ -22,10 +22,12 @@ from django.views.decorators.http import require_POST
 from chuangwen.accounts.models import User
 from chuangwen.audit.services import record
 from chuangwen.cases import machine, photochecks, services
+from chuangwen.cases.case_photos import case_site_for
 from chuangwen.cases.exceptions import Conflict, TransitionRefused
 from chuangwen.cases.exports import require_format, spreadsheet_response
 from chuangwen.cases.forms import (
     LIGHT_LABELS,
+    MAIN_ACTIONS,
     ActionForm,
     CaseFilterForm,
     light_counts,
@@ -34,12 +36,12 @@ from chuangwen.cases.forms import (
 )
 from chuangwen.cases.instructions import instruction_context
 from chuangwen.cases.models import Case, CaseQuerySet, CaseState
+from chuangwen.cases.signals import queue_check
 from chuangwen.core.bounds import parse_ids
 from chuangwen.core.web import querystring, user_of
 from chuangwen.evidence.errors import EvidenceError
 from chuangwen.evidence.models import Evidence, EvidenceKind
 from chuangwen.evidence.services import PhotoMeta, ingest_photos
-from chuangwen.sites.models import Site
 from chuangwen.sites.views import site_feature
 
 PAGE_SIZE = 50
@@ -173,9 +175,11 @@ def case_context(
     site_geo = None
     if case.site is not None:
         site_geo = {"type": "FeatureCollection", "features": [site_feature(case.site, {})]}
+    allowed = machine.allowed_actions(case, user)
+    main = [action for action in MAIN_ACTIONS if action in allowed]
     action_forms = [
         forms.get(action) or ActionForm(case=case, action=action, user=user)
-        for action in machine.allowed_actions(case, user)
+        for action in main + [action for action in allowed if action not in main]
     ]
     return {
         "case": case,
@@ -200,12 +204,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/detail.html", case_context(request, case))
 
 
-def ingest_uploads(files: list[UploadedFile], case: Case, user: User) -> list[Evidence]:
-    """Store the rectification photos of an action (no round: the case's site if the user may see it)."""
-    site_id = case.site_id
-    if site_id is not None and not Site.objects.visible_to(user).filter(pk=site_id).exists():
-        site_id = None
-    kind = EvidenceKind.RECTIFICATION
+def ingest_uploads(
+    files: list[UploadedFile], case: Case, user: User, kind: str = EvidenceKind.RECTIFICATION
+) -> list[Evidence]:
+    """Store the photos of an action, all or none (no round: the case's site if the user may see it)."""
+    site_id = case_site_for(case, user)
     metas = [PhotoMeta(client_id=uuid.uuid4(), kind=kind, site_id=site_id) for _upload in files]
     return ingest_photos(files, metas, user)
 
@@ -218,9 +221,10 @@ def _act(request: HttpRequest, case: Case, form: ActionForm) -> list[str]:
         raise Conflict()
     machine.check(case, form.action, user)  # refuse before storing any photo
     photos: list[Evidence] = []
-    if form.needs_photos:
+    files = request.FILES.getlist("photos")
+    if form.needs_photos or (form.allows_photos and files):
         try:
-            photos = ingest_uploads(request.FILES.getlist("photos"), case, user)
+            photos = ingest_uploads(files, case, user, form.photo_kind)
         except EvidenceError as exc:
             return [_("照片：%(message)s") % {"message": exc.message}]
     try:
@@ -258,3 +262,30 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     context = case_context(request, case, {action: form})
     context["failed_action"] = action
     return render(request, "cases/detail.html", context, status=status)
+
+
+@login_required
+def photo_checks(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rectification photos with their check state: polled by the case page until every check is final."""
+    case = visible_case(request, pk)
+    user = user_of(request)
+    events = case.events.select_related("actor").prefetch_related("photos")
+    context = {"case": case, **photochecks.review(case, user, events)}
+    context["summary_oob"] = bool(machine.allowed_actions(case, user))
+    return render(request, "cases/partials/photo_checks.html", context)
+
+
+@login_required
+@require_POST
+def photo_recheck(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """Queue the checks of a fix again: they failed, or the worker left them waiting too long."""
+    case = visible_case(request, pk)
+    event = get_object_or_404(case.events.filter(action="rectify"), pk=event_id)
+    check = photochecks.checks_of([event])[event.pk]
+    if check.pk is not None and not photochecks.can_requeue(check, timezone.now()):
+        messages.info(request, _("照片自动核验正在进行，无需重新排队。"))
+    else:
+        queue_check(event)
+        record(request, "case.photo_recheck", obj=case, actor=user_of(request), detail={"event": event.pk})
+        messages.success(request, _("已重新排队自动核验。"))
+    return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))

@@ -66,3 +66,38 @@ def multipart(fields: dict[str, str], data: bytes, filename: str = "IMG_0001.jpg
     head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
     parts.append(head.encode() + b"Content-Type: image/jpeg\r\n\r\n" + data + b"\r\n")
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def isolated_env(var_dir: Path) -> dict[str, str]:
+    """The environment of a server of its own: SQLite, queue and cache under ``var_dir``, plain settings."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TASK_QUEUE_URL", "CACHE_URL"}}
+    env.pop("MEDIA_ROOT", None)
+    env.update(
+        CHUANGWEN_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="chuangwen.settings", PYTHONPATH=str(ROOT)
+    )
+    return env
+
+
+def children_of(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (read from /proc, so nothing beyond the standard library)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # The command name in parentheses may hold spaces; the fields after it are fixed.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def command_line(pid: int) -> str:
+    try:
+        raw = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace")

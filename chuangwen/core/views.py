@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import client_address
-from chuangwen.core import csp_reports
+from chuangwen.core import csp_reports, todo
 from chuangwen.core.web import percent, user_of
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.sites.forms import site_type_names
@@ -129,7 +129,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The start page: what the signed-in person's role needs first, counted inside his or her scope."""
     user = user_of(request)
     role = user.role
-    context: dict[str, Any] = {"role": role, "unit": user.unit}
+    context: dict[str, Any] = {"role": role, "unit": user.unit, "todo": todo.todo_for(user)}
     if role in OVERVIEW_ROLES:
         context["figures"] = scope_figures(user)
         context["by_street"] = sites_by_street(user)

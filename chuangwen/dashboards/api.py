@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.dashboards import services
+from chuangwen.dashboards.cache import cached
 from chuangwen.org.models import Unit
 
 router = Router(tags=["数据看板"])
@@ -36,7 +37,7 @@ def get_overview(request: HttpRequest) -> Any:
             status=403,
             json_dumps_params={"ensure_ascii": False},
         )
-    return services.overview_payload(user, user.unit)
+    return HttpResponse(services.overview_json(user, user.unit), content_type="application/json")
 
 
 @router.get(
@@ -48,8 +49,14 @@ def get_unit(request: HttpRequest, unit_id: IdPath) -> Any:
     user = user_of(request)
     unit = get_object_or_404(Unit.objects.visible_to(user), pk=unit_id)
     now = timezone.now()
-    return {
-        "unit": {"id": unit.pk, "name": unit.name},
-        "indicators": services.indicators(user, unit, now).as_dict(),
-        "trend": services.trend(user, unit, now),
-    }
+    return cached(
+        "unit-api",
+        user,
+        unit,
+        now,
+        lambda: {
+            "unit": {"id": unit.pk, "name": unit.name},
+            "indicators": services.indicators(user, unit, now).as_dict(),
+            "trend": services.trend(user, unit, now),
+        },
+    )

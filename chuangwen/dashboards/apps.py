@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,17 @@ class DashboardsConfig(AppConfig):
     name = "chuangwen.dashboards"
     label = "dashboards"
     verbose_name = _("数据看板")
+
+    def ready(self) -> None:
+        from chuangwen.cases.models import Case, CaseEvent
+        from chuangwen.dashboards.cache import bump
+        from chuangwen.org.models import Unit
+        from chuangwen.rankings.models import Ranking
+        from chuangwen.rounds.models import Round
+        from chuangwen.sites.models import Site
+
+        # The state machine writes cases with update() (optimistic locking) but always adds a CaseEvent;
+        # publishing a round saves the round; publishing a ranking creates one.
+        for model in (Case, CaseEvent, Round, Ranking, Site, Unit):
+            post_save.connect(bump, sender=model, dispatch_uid=f"dashboards-bump-{model.__name__}-save")
+            post_delete.connect(bump, sender=model, dispatch_uid=f"dashboards-bump-{model.__name__}-delete")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chuangwen.accounts.models import User
 from chuangwen.cases import casemap
 from chuangwen.core.bounds import BoundedDateField
 from chuangwen.core.web import user_of
 from chuangwen.dashboards import exports, services
+from chuangwen.dashboards.cache import cached
 from chuangwen.org.models import Unit
 from chuangwen.rankings.models import LevelKind, Ranking
 from chuangwen.sites.models import Site
@@ -46,16 +48,23 @@ def latest_ranking(rows: int = 10) -> dict[str, Any]:
     return {"ranking": ranking, "ranking_rows": top}
 
 
+def overview_figures(user: User, unit: Unit, now: datetime) -> dict[str, Any]:
+    return {
+        "ind": services.indicators(user, unit, now),
+        "worst": services.worst_sites(user, unit, now),
+        "categories": services.top_categories(user, unit, now),
+        "children": services.child_rows(user, unit, now),
+    }
+
+
 def overview_context(request: HttpRequest, unit: Unit) -> dict[str, Any]:
     user = user_of(request)
     now = timezone.now()
+    figures = cached("overview-page", user, unit, now, lambda: overview_figures(user, unit, now))
     return {
         "unit": unit,
-        "ind": services.indicators(user, unit, now),
-        "worst": services.worst_sites(user, unit, now),
+        **figures,
         **latest_ranking(),
-        "categories": services.top_categories(user, unit, now),
-        "children": services.child_rows(user, unit, now),
         "data_url": reverse("dashboards:data"),
         "geojson_url": reverse("cases:map_geojson"),
         "legend": casemap.legend(),
@@ -88,11 +97,11 @@ def screen(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def overview_data(request: HttpRequest) -> JsonResponse:
+def overview_data(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     if not services.may_overview(user) or user.unit is None:
         return JsonResponse({"detail": _("只有文明办协调员和区领导可以查看数据看板。")}, status=403)
-    return json_response(services.overview_payload(user, user.unit))
+    return HttpResponse(services.overview_json(user, user.unit), content_type="application/json")
 
 
 @login_required

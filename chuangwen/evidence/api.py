@@ -1,4 +1,5 @@
-"""POST /api/v1/evidence: photos from the inspector's phone (contract: docs/inspection-api.md §2)."""
+"""POST /api/v1/evidence: photos from the inspector's phone, and a case's rectification and verification
+photos (contract: docs/inspection-api.md §2)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from ninja.errors import ValidationError
 from ninja.files import UploadedFile
 from ninja.security import APIKeyHeader, SessionAuth
 
+from chuangwen.cases.case_photos import CASE_PHOTO_KINDS, site_for_case_photo
 from chuangwen.core.bounds import ID_MAX
 from chuangwen.core.web import user_of
 from chuangwen.evidence.errors import Busy, EvidenceError, InvalidField
 from chuangwen.evidence.images import max_bytes, too_large_error
 from chuangwen.evidence.models import Evidence
-from chuangwen.evidence.services import PhotoMeta, ingest_photo, store_baseline
+from chuangwen.evidence.services import PhotoMeta, ingest_photo, store_baseline, stored_for
 
 
 class PhoneToken(APIKeyHeader):
@@ -47,11 +49,22 @@ FORM_OVERHEAD_BYTES = 64 * 1024
 
 class PhotoForm(Schema):
     client_id: uuid.UUID = Field(description="手机生成的 UUID；重发同一编号返回已保存的结果")
-    kind: Literal["problem", "exception"] = Field(
-        "problem", description="problem 问题照片 | exception 异常情况"
+    kind: Literal["problem", "exception", "rectification", "verification"] = Field(
+        "problem",
+        description="problem 问题照片 | exception 异常情况 | rectification 整改照片 | verification 核查照片",
     )
-    round_id: int = Field(ge=1, le=ID_MAX, description="测评批次 ID（须是本人所在测评小组的批次）")
-    site_id: int = Field(ge=1, le=ID_MAX, description="点位 ID（须是该批次的抽中点位）")
+    round_id: int | None = Field(
+        None, ge=1, le=ID_MAX, description="测评批次 ID（现场照片必填；须是本人所在测评小组的批次）"
+    )
+    site_id: int | None = Field(
+        None, ge=1, le=ID_MAX, description="点位 ID（现场照片必填；须是该批次的抽中点位）"
+    )
+    case_id: int | None = Field(
+        None,
+        ge=1,
+        le=ID_MAX,
+        description="案卷 ID（整改照片、核查照片必填；须是本人现在可报告整改或核查的案卷）",
+    )
     captured_at: datetime | None = Field(None, description="拍摄时间（手机时钟，ISO 8601，带时区）")
     lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False, description="纬度")
     lng: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False, description="经度")
@@ -137,11 +150,21 @@ def _out(evidence: Evidence, created: bool) -> dict[str, Any]:
 def upload_photo(
     request: HttpRequest, data: Form[PhotoForm], file: File[UploadedFile]
 ) -> Status[dict[str, Any]] | JsonResponse:
+    user = user_of(request)
+    site_id = data.site_id
+    try:
+        if data.kind in CASE_PHOTO_KINDS and stored_for(data.client_id, user) is None:
+            site_id = site_for_case_photo(data.case_id, data.kind, user)  # a resend is answered as stored
+        elif data.kind in CASE_PHOTO_KINDS:
+            site_id = None
+    except EvidenceError as exc:
+        file.close()
+        return _error(exc)
     meta = PhotoMeta(
         client_id=data.client_id,
         kind=data.kind,
-        round_id=data.round_id,
-        site_id=data.site_id,
+        round_id=None if data.kind in CASE_PHOTO_KINDS else data.round_id,
+        site_id=site_id,
         captured_at=data.captured_at,
         lat=data.lat,
         lng=data.lng,
@@ -149,7 +172,7 @@ def upload_photo(
         coord_system=data.coord_system,
     )
     try:
-        evidence, created = ingest_photo(file, meta, user_of(request))
+        evidence, created = ingest_photo(file, meta, user)
     except EvidenceError as exc:
         return _error(exc)
     finally:

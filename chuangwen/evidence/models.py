@@ -17,6 +17,7 @@ class EvidenceKind(models.TextChoices):
     PROBLEM = "problem", _("问题照片")
     EXCEPTION = "exception", _("异常情况照片")
     RECTIFICATION = "rectification", _("整改照片")
+    VERIFICATION = "verification", _("核查照片")
 
 
 class EvidenceQuerySet(models.QuerySet["Evidence"]):

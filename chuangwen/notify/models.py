@@ -217,3 +217,80 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_kind_display()} · {self.subject}"
+
+
+# --- a unit's choice: a notice at once, or in the next morning's digest ----------------------------------
+
+
+class NoticeKind(models.TextChoices):
+    """The notices a unit may defer to the digest (all others are always sent at once)."""
+
+    CASE_DISPATCH = "case.dispatch", _("新案卷派到本单位")
+    CASE_RECTIFIED = "case.rectified", _("整改完成待核查")
+    ROUND_VISITS_IN = "round.visits_in", _("测评批次的点位全部提交")
+
+
+class NoticeMode(models.TextChoices):
+    INSTANT = "instant", _("即时通知")
+    DIGEST = "digest", _("并入每日汇总")
+
+
+class NoticePreference(models.Model):
+    """How one unit's people and group robots hear of one kind of notice; no row means instant."""
+
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="notice_preferences"
+    )
+    kind = models.CharField(_("通知类别"), max_length=32, choices=NoticeKind.choices)
+    mode = models.CharField(
+        _("通知方式"), max_length=8, choices=NoticeMode.choices, default=NoticeMode.INSTANT
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知方式设置")
+        verbose_name_plural = _("通知方式设置")
+        constraints = [models.UniqueConstraint(fields=["unit", "kind"], name="notify_preference_unit_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.kind} {self.mode}"
+
+
+class DeferredNotice(models.Model):
+    """A notice held for the next digest: for one person (``user``) or for one unit's robots (``unit``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "org.Unit",
+        verbose_name=_("单位（群机器人）"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("通知类别"), max_length=32, choices=NoticeKind.choices)
+    subject = models.CharField(_("标题"), max_length=200)
+    link = models.CharField(_("链接"), max_length=500, blank=True)
+    key = models.CharField(_("去重键"), max_length=200)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("并入汇总时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待汇总通知")
+        verbose_name_plural = _("待汇总通知")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # The same event is held once per person and once per unit's robots.
+            models.UniqueConstraint(fields=["user", "key"], name="notify_deferred_user_key"),
+            models.UniqueConstraint(fields=["unit", "key"], name="notify_deferred_unit_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

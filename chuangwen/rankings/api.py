@@ -66,6 +66,7 @@ class RowOut(Schema):
     counts: dict[str, int] = Field(description="各指标的分子（案卷数）")
     penalty: Decimal = Field(description="扣分")
     penalty_events: dict[str, int] = Field(description="扣分事项次数")
+    unranked_reason: str = Field("", description="不排名次的原因（样本不足），排名单位为空")
 
 
 class RankingDetailOut(RankingOut):
@@ -145,11 +146,10 @@ class CaseCostOut(Schema):
     case_id: int
     code: str
     title: str
-    deduction: Decimal = Field(description="该问题在点位得分中的扣分")
-    weight_share: Decimal | None = Field(description="该次测评在本单位实地均分中的权重占比")
-    onsite_points: Decimal = Field(description="扣分 × 权重占比")
-    rectification_gain: Decimal = Field(description="按期办结后整改得分的变化")
-    composite_gain: Decimal = Field(description="单独按期办结后综合指数的变化")
+    deduction: Decimal = Field(description="该问题在点位得分中的扣分（仅供参考：办结不返还）")
+    rectification_gain: Decimal = Field(description="现在办结后整改得分的变化（已超期的仍计超期）")
+    composite_gain: Decimal = Field(description="单独现在办结后综合指数的变化")
+    counted: bool = Field(description="本月已计入整改指标（已到期或已办结）")
 
 
 class WhatIfOut(Schema):
@@ -286,8 +286,7 @@ def whatif_api(request: HttpRequest, unit_id: IdPath, cases: str = "") -> Any:
                 "code": c.case.code,
                 "title": c.case.title,
                 "deduction": c.deduction,
-                "weight_share": c.weight_share,
-                "onsite_points": c.onsite_points,
+                "counted": c.counted,
                 "rectification_gain": c.rectification_gain,
                 "composite_gain": c.composite_gain,
             }

@@ -6,8 +6,16 @@ it is published), of the official kinds (暗访, 回头看, 互查; a unit's own
 A street or community is scored on the sites **located** in it (the site's area unit), a department on the
 sites it is **responsible** for.
 
-**Cases of a period**: those of the round's findings, or those opened in the month, routed to a unit and not
-rejected, duplicate or cancelled; they count for the unit they are routed to (and the units above it).
+**Cases of a period** (``counts_in_period``): routed cases, not rejected, duplicate or cancelled, whose
+deadline fell in the period up to ``as_of`` or that were closed in it; a case still inside its time never
+counts, so a ranking published the day its round is published does not score the cases that round opened
+seconds earlier.
+A street or community answers for the cases **located** in it (the case's site's area unit, else the case's
+area unit), whoever they were routed to; a department for the cases routed to it. Whether a case was closed
+on time is decided by ``on_time`` alone (the ranking and the what-if both call it).
+
+A unit without any case of the period takes the level's mean rectification score (``impute_rectification``);
+a unit without any counted visit is not ranked (样本不足) and is listed after the ranked ones.
 
 Every number is traceable: a ``UnitScore`` keeps the ids of the visits and cases it was made from, and a
 published ranking stores them (drill-down adds up to the number shown).
@@ -25,10 +33,22 @@ from zoneinfo import ZoneInfo
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from chuangwen.cases.models import Case, CaseEvent, CaseState
+from chuangwen.cases.models import OPEN_STATES, CaseEvent, CaseState
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rankings import formulas
+from chuangwen.rankings.caserules import (
+    CASE_FIELDS,
+    NOT_COUNTED,
+    case_counts,
+    case_owner,
+    case_row,
+    closed_by,
+    counts_in_period,
+    on_time,
+    period_cases,
+)
 from chuangwen.rankings.config import INDICATORS, RankingConfig, ranking_config
 from chuangwen.rounds.models import Round, RoundKind, RoundStatus, Visit, VisitStatus
 from chuangwen.standards.models import SiteType, Standard
@@ -39,7 +59,7 @@ if TYPE_CHECKING:
 TZ = ZoneInfo("Asia/Shanghai")
 LEVELS = (UnitKind.STREET, UnitKind.COMMUNITY, UnitKind.DEPARTMENT)
 OFFICIAL_KINDS = (RoundKind.UNANNOUNCED, RoundKind.REVISIT, RoundKind.PEER_CHECK)
-NOT_COUNTED = (CaseState.REJECTED, CaseState.DUPLICATE, CaseState.CANCELLED)
+INSUFFICIENT_SAMPLE = gettext_lazy("样本不足（本周期没有计入的实地测评）")
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,7 @@ class UnitScore:
     penalty: Decimal = Decimal(0)
     composite: Decimal | None = None
     rank: int | None = None
+    unranked_reason: str = ""  # why a unit has no rank (样本不足)
     visit_ids: list[int] = field(default_factory=list)
     case_ids: list[int] = field(default_factory=list)
 
@@ -158,13 +179,6 @@ def owner_field(level: str) -> str:
     """The visit's site field that says which unit it scores: a department is scored on the sites it is
     responsible for, a street or community on the sites located in it."""
     return "site__responsible_unit_id" if level == UnitKind.DEPARTMENT else "site__area_unit_id"
-
-
-def period_cases(period: Period) -> Any:
-    cases = Case.objects.filter(unit__isnull=False).exclude(state__in=NOT_COUNTED)
-    if period.kind == "round":
-        return cases.filter(finding__round_id=period.round_id or 0)
-    return cases.filter(opened_at__gte=period.start, opened_at__lt=period.end)
 
 
 class Weigher:
@@ -224,32 +238,6 @@ class VisitRecord:
     target: int  # the unit of the level it counts for
 
 
-def case_counts(rows: Iterable[tuple[Any, ...]], as_of: datetime) -> dict[str, int]:
-    """The numerators of the indicators over (state, closed_at, deadline, rework, extension, recurrence)
-    rows: closed, closed by the deadline, reworked, overdue (closed late, or open and not suspended past
-    the deadline at ``as_of``), extended, recurrences."""
-    counts = dict.fromkeys(INDICATORS, 0)
-    for state, closed_at, deadline, rework_count, extension_count, recurrence_of in rows:
-        closed = state == CaseState.CLOSED and closed_at is not None
-        counts["disposal_rate"] += closed
-        on_time = closed and (deadline is None or closed_at <= deadline)
-        counts["ontime_rate"] += on_time
-        counts["rework_rate"] += rework_count > 0
-        late_open = not closed and state != CaseState.SUSPENDED and deadline is not None and as_of > deadline
-        counts["overdue_rate"] += (closed and not on_time) or late_open
-        counts["extension_rate"] += extension_count > 0
-        counts["recurrence_rate"] += recurrence_of is not None
-    return counts
-
-
-CASE_FIELDS = ("state", "closed_at", "deadline", "rework_count", "extension_count", "recurrence_of_id")
-
-
-def case_row(case: Case) -> tuple[Any, ...]:
-    """One case as the row ``case_counts`` reads (``CASE_FIELDS``)."""
-    return tuple(getattr(case, name) for name in CASE_FIELDS)
-
-
 def components(score: Any) -> dict[str, Decimal | None]:
     """The composite's components of a ``UnitScore`` or a stored row (no survey or volunteer data yet)."""
     return {"onsite": score.onsite, "rectification": score.rectification}
@@ -286,39 +274,47 @@ class Scene:
         return cls(
             period, level, config, as_of, level_of.units,
             _load_visits(period, level, level_of, wanted, config),
-            _load_cases(period, level_of, wanted),
+            _load_cases(period, level, level_of, wanted),
             _load_penalties(period, level_of, wanted),
         )  # fmt: skip
 
-    def evaluate(
-        self, visit_scores: dict[int, Decimal] | None = None, closed: Iterable[int] = ()
-    ) -> dict[int, UnitScore]:
-        """Every unit of the level scored and ranked; a what-if may rescore some visits and close some cases
-        on time."""
-        visit_scores, closed = visit_scores or {}, set(closed)
+    def evaluate(self, closed: Iterable[int] = ()) -> dict[int, UnitScore]:
+        """Every unit of the level scored and ranked; a what-if may close some cases now (``closed``: closed
+        at ``as_of``, on time or late as ``on_time`` says). Visits keep their published scores: closing a case
+        never gives back on-site points."""
+        closed = set(closed)
         out = {
             u.pk: UnitScore(unit_id=u.pk, unit_code=u.code, unit_name=u.name, level=self.level)
             for u in self.units
         }
         pairs: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
         for visit in self.visits:
-            pairs[visit.target].append((visit_scores.get(visit.pk, visit.score), visit.weight))
+            pairs[visit.target].append((visit.score, visit.weight))
             out[visit.target].visit_ids.append(visit.pk)
         self._onsite(out, pairs)
         grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for pk, (target, row) in self.cases.items():
-            grouped[target].append(self._closed_on_time(row) if pk in closed else row)
-            out[target].case_ids.append(pk)
+            row = self._closed_now(row) if pk in closed else row
+            if counts_in_period(row, self.period.start, self.as_of):
+                grouped[target].append(row)
+                out[target].case_ids.append(pk)
         for pk, rows in grouped.items():
             out[pk].cases = len(rows)
             out[pk].counts = case_counts(rows, self.as_of)
             out[pk].indicators = {name: formulas.rate(n, len(rows)) for name, n in out[pk].counts.items()}
+        for score in out.values():
+            self._rectify(score)
+        impute_rectification(out.values())
         for pk, score in out.items():
             self._combine(score, self.penalty_events.get(pk, {}))
         ranks = formulas.competition_ranks({pk: score.composite for pk, score in out.items()})
         for pk, rank in ranks.items():
             out[pk].rank = rank
         return out
+
+    def open_case_ids(self, unit_id: int) -> list[int]:
+        """The open cases that count, or will count, for ``unit_id`` (what a what-if may close)."""
+        return [pk for pk, (target, row) in self.cases.items() if target == unit_id and row[0] in OPEN_STATES]
 
     def _onsite(self, out: dict[int, UnitScore], pairs: dict[int, list[tuple[Decimal, Decimal]]]) -> None:
         config = self.config
@@ -333,18 +329,40 @@ class Scene:
                 formulas.shrink(raw, score.visits, prior, config.shrinkage_k, config.min_sample)
             )
 
+    def _rectify(self, score: UnitScore) -> None:
+        score.indicators = {name: score.indicators.get(name) for name in INDICATORS}
+        rectification = formulas.rectification_score(score.indicators, self.config.rectification)
+        score.rectification = _rounded(rectification)
+
     def _combine(self, score: UnitScore, events: dict[str, int]) -> None:
         config = self.config
-        score.indicators = {name: score.indicators.get(name) for name in INDICATORS}
-        score.rectification = _rounded(formulas.rectification_score(score.indicators, config.rectification))
         score.penalty_events = dict(events)
         score.penalty = formulas.penalty_points(events, config.penalties)
+        if score.visits == 0:
+            # No on-site sample: the unit is listed after the ranked ones, with the reason, never ranked.
+            score.composite, score.unranked_reason = None, str(INSUFFICIENT_SAMPLE)
+            return
         score.composite = formulas.composite(components(score), config.composite, score.penalty)
 
-    def _closed_on_time(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _closed_now(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The case closed at ``as_of`` (what closing it for real now records); on time or not is
+        ``on_time``'s call, as in the ranking."""
         _state, _closed_at, deadline, rework, extension, recurrence = row
-        closed_at = self.as_of if deadline is None or deadline >= self.as_of else deadline
-        return (CaseState.CLOSED, closed_at, deadline, rework, extension, recurrence)
+        return (CaseState.CLOSED, self.as_of, deadline, rework, extension, recurrence)
+
+
+def impute_rectification(scores: Iterable[UnitScore]) -> None:
+    """The one rule for a unit without any case in the period: it takes the level's mean rectification score
+    (the plain mean over the units that have one), so it neither gains nor loses by having nothing due; when
+    no unit of the level has one, the component is left out for all of them alike."""
+    scores = list(scores)
+    known = [s.rectification for s in scores if s.cases and s.rectification is not None]
+    if not known:
+        return
+    mean = _rounded(sum(known, Decimal(0)) / len(known))
+    for score in scores:
+        if not score.cases:
+            score.rectification = mean
 
 
 def _load_visits(
@@ -369,10 +387,11 @@ def _load_visits(
 
 
 def _load_cases(
-    period: Period, level_of: LevelMap, wanted: set[int]
+    period: Period, level: str, level_of: LevelMap, wanted: set[int]
 ) -> dict[int, tuple[int, tuple[Any, ...]]]:
     cases: dict[int, tuple[int, tuple[Any, ...]]] = {}
-    for pk, unit_id, *rest in period_cases(period).values_list("pk", "unit_id", *CASE_FIELDS).iterator(10000):
+    rows = period_cases(period).annotate(owner=case_owner(level)).values_list("pk", "owner", *CASE_FIELDS)
+    for pk, unit_id, *rest in rows.iterator(10000):
         target = level_of(unit_id)
         if target is not None and target in wanted:
             cases[pk] = (target, tuple(rest))
@@ -416,17 +435,24 @@ def compute_all(
 
 
 __all__ = [
+    "CASE_FIELDS",
     "LEVELS",
+    "NOT_COUNTED",
     "Period",
     "Scene",
     "UnitScore",
     "Weigher",
     "active_standard",
     "case_counts",
+    "case_owner",
     "case_row",
+    "closed_by",
     "components",
     "compute",
     "compute_all",
+    "counts_in_period",
+    "impute_rectification",
+    "on_time",
     "owner_field",
     "period_cases",
     "period_visits",

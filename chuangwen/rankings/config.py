@@ -1,8 +1,8 @@
-"""The ranking configuration, read from the standard version's scoring ``parameters`` (design.md: "The
-composite index, its weights and its penalties live in the standard version, not in code"). The keys, their
-defaults, help texts and checks are those of ``standards.services.validation`` (``DEFAULT_PARAMETERS``,
-``PARAMETER_RULES``, ``WEIGHT_NAMES``), where a coordinator's edit is validated when a version is saved or
-imported; a coordinator changes them by deriving a new version of the standard.
+"""The ranking configuration, read from the standard version's scoring ``parameters`` (docs/standards.md,
+"Scoring parameters": the composite index, its weights and its penalties live in the standard version, not in
+code). The keys, their defaults, help texts and checks are those of ``standards.services.validation``
+(``DEFAULT_PARAMETERS``, ``PARAMETER_RULES``, ``WEIGHT_NAMES``), where a coordinator's edit is validated when
+a version is saved or imported; a coordinator changes them by deriving a new version of the standard.
 
 ``ranking_config(standard)`` turns them into Decimals; a wrong value raises ``ValueError`` naming the key.
 """

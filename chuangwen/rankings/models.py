@@ -101,7 +101,8 @@ class RankingRow(WriteOnce):
     class Meta:
         verbose_name = _("排名行")
         verbose_name_plural = _("排名行")
-        ordering = ["ranking", "rank", "unit_name"]
+        # Unranked rows (样本不足) after the ranked ones: SQLite sorts NULL first otherwise.
+        ordering = ["ranking", models.F("rank").asc(nulls_last=True), "unit_name"]
 
     def __str__(self) -> str:
         return f"{self.ranking_id} {self.unit_name} {self.rank}"

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from chuangwen.accounts.models import Role
+from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import record
-from chuangwen.rankings.compute import Period, UnitScore, compute, standard_of
+from chuangwen.notify.services import notify
+from chuangwen.rankings.compute import (
+    INSUFFICIENT_SAMPLE,
+    LEVELS,
+    OFFICIAL_KINDS,
+    Period,
+    UnitScore,
+    compute,
+    standard_of,
+)
 from chuangwen.rankings.config import ranking_config
 from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
 from chuangwen.rounds.models import Round
@@ -21,7 +32,7 @@ from chuangwen.rounds.models import Round
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from chuangwen.accounts.models import User
+    from chuangwen.notify.models import Notification
 
 
 ALREADY_PUBLISHED = _lazy("该周期的排名已发布，发布后不再更改；更正请在下一期体现")
@@ -134,4 +145,53 @@ def row_out(row: RankingRow | UnitScore) -> dict[str, Any]:
         "counts": dict(row.counts or {}),
         "penalty": row.penalty,
         "penalty_events": dict(row.penalty_events or {}),
+        "unranked_reason": unranked_reason(row),
     }
+
+
+def unranked_reason(row: RankingRow | UnitScore) -> str:
+    """Why a row has no rank: no counted on-site visit (样本不足); empty for a ranked row."""
+    if row.rank is not None:
+        return ""
+    return getattr(row, "unranked_reason", "") or (str(INSUFFICIENT_SAMPLE) if row.visits == 0 else "")
+
+
+# --- the preview of a round's rankings, ready when the round is published -----------------------------------
+
+
+def preview_ready(round_: Round) -> None:
+    """Called where a round is published: once that commits (and its cases are opened), compute the round's
+    ranking preview and tell the coordinators it is ready to publish. A failure here never undoes the
+    publication of the round (``robust``)."""
+    if round_.kind in OFFICIAL_KINDS:
+        transaction.on_commit(partial(notify_preview_ready, round_.pk), robust=True)
+
+
+def notify_preview_ready(round_id: int) -> list[Notification]:
+    """One inbox notice per coordinator (once per round): the preview's numbers per level and where to
+    publish it."""
+    round_ = Round.objects.get(pk=round_id)
+    period = Period.for_round(round_)
+    parts = []
+    for level in LEVELS:
+        scores = compute(period, level)
+        ranked = sum(1 for score in scores if score.rank is not None)
+        parts.append(
+            _("%(level)s %(ranked)d 个单位排名、%(short)d 个样本不足")
+            % {"level": LevelKind(level).label, "ranked": ranked, "short": len(scores) - ranked}
+        )
+    link = f"{reverse('rankings:compute')}?period={period.key}&level={LevelKind.STREET}"
+    coordinators = User.objects.filter(role=Role.COORDINATOR, is_active=True)
+    subject = _("排名预览已就绪：%(round)s") % {"round": round_.name}
+    body = _("测评批次“%(round)s”已发布，排名预览已计算（%(parts)s），请核对后发布。") % {
+        "round": round_.name,
+        "parts": "；".join(parts),
+    }
+    return notify(
+        coordinators,
+        subject=subject,
+        body=body,
+        link=link,
+        kind="ranking.preview",
+        key=f"ranking.preview:{period.key}",
+    )

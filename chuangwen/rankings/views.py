@@ -156,7 +156,7 @@ def ranking_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
 
     return [
         [
-            num(r["rank"]),
+            r["rank"] if r["rank"] is not None else r["unranked_reason"],
             r["unit_name"],
             num(r["composite"]),
             signed(r["rank_change"]),
@@ -334,6 +334,12 @@ def compute_page(request: HttpRequest) -> HttpResponse:
     error = ""
     if period_value and period is None:
         error = _("请选择已发布的测评批次或月份")
+    if request.method == "POST" and period is not None and request.POST.get("confirmed") != "yes":
+        # Publishing cannot be undone: the first POST only shows what will happen and asks again.
+        confirm: dict[str, Any] = {"period_value": period_value, "level": level}
+        confirm["existing"] = services.published(period, level)
+        confirm["title"], confirm["level_label"] = services.period_title(period), LevelKind(level).label
+        return render(request, "rankings/publish_confirm.html", confirm)
     if request.method == "POST" and period is not None:
         try:
             ranking = services.publish(period, level, user, request=request)

@@ -2,20 +2,20 @@
 
 The period is the current month (what the next monthly ranking will be made of). The records of the whole
 level are loaded once (``compute.Scene``, the same load that ``compute`` uses); the what-if then re-evaluates
-the level in memory with the chosen cases treated as **closed on time** and their findings' judgements removed
-from their visits' site scores (``rounds.scoring.site_score`` over the remaining judgements, so caps, the
-floor at 0 and a failed veto item behave as in the visit itself). The level's mean (the shrinkage prior) and
-the ranks are recomputed too, so "after" is the composite the unit would have if the ranking were computed
-now. With no case chosen the result is ``compute(...)``'s.
+the level in memory with the chosen cases **closed now**, exactly as the ranking will see them once closed for
+real: closed at the scene's ``as_of``, on time or late as ``caserules.on_time`` says (an already overdue case
+stays overdue), and counted in the month because it was closed in it.
 
-A case's cost is the composite it would give back if closed on time alone; beside it, the item's deduction in
-its visit's site score (``rounds.scoring.item_deduction``) times the visit's weight share in the unit's
-on-site mean, and its effect on the rectification score.
+On-site points are never given back: a published visit's score is what the inspector saw that day (the
+national test scores it so too) and does not change when its case closes, so the what-if leaves every visit's
+score alone. The item's deduction is shown beside each case for information only.
+
+The level's mean and the ranks are recomputed too, so "after" is the composite the unit would have if the
+ranking were computed now. With no case chosen the result is ``compute(...)``'s.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,10 +26,7 @@ from django.utils.translation import gettext as _
 
 from chuangwen.cases.models import OPEN_STATES, Case
 from chuangwen.org.models import Unit
-from chuangwen.rankings import formulas
 from chuangwen.rankings.compute import LEVELS, Period, Scene, UnitScore
-from chuangwen.rounds import scoring
-from chuangwen.rounds.models import Judgement
 
 
 class NotRanked(ValueError):
@@ -51,57 +48,28 @@ def level_of_unit(unit: Unit) -> str:
     return unit.kind
 
 
-def open_cases(unit: Unit) -> Any:
-    """The unit's open cases (routed to it or below it)."""
+def open_cases(unit: Unit, scene: Scene) -> Any:
+    """The open cases the unit answers for in the scene's level (located in a street or community, routed to
+    a department: ``caserules.case_owner``), whether they count yet or not."""
     return (
-        Case.objects.filter(unit__path__startswith=unit.path, state__in=OPEN_STATES)
-        .select_related("site", "check_item", "finding", "finding__visit", "finding__judgement")
+        Case.objects.filter(pk__in=scene.open_case_ids(unit.pk), state__in=OPEN_STATES)
+        .select_related("site", "check_item", "finding")
         .order_by("deadline", "pk")
     )
 
 
-Rules = dict[int, list[tuple[int, scoring.ScoredJudgement]]]
-
-
-def _rules(visit_ids: Iterable[int]) -> Rules:
-    """visit id → its judgements (id, as scoring sees them)."""
-    found: Rules = defaultdict(list)
-    judgements = Judgement.objects.filter(visit_id__in=list(visit_ids)).select_related("check_item")
-    for judgement in judgements:
-        item = judgement.check_item
-        rule = scoring.ItemRule(item.mode, item.deduct, item.cap)
-        found[judgement.visit_id].append(
-            (judgement.pk, scoring.ScoredJudgement(rule, judgement.result, judgement.count))
-        )
-    return found
-
-
-def rescored_visits(cases: Iterable[Case], scene: Scene, rules: Rules | None = None) -> dict[int, Decimal]:
-    """Visit id → its site score with the chosen cases' findings removed (visits of the period only);
-    ``rules`` are the judgements already read (``_rules``) when the caller rescores case after case."""
-    in_period = {visit.pk for visit in scene.visits}
-    removed: dict[int, set[int]] = defaultdict(set)
-    for case in cases:
-        finding = case.finding
-        if finding is not None and finding.visit_id in in_period:
-            removed[finding.visit_id].add(finding.judgement_id)
-    if rules is None:
-        rules = _rules(removed)
-    return {
-        visit_id: scoring.site_score(j for pk, j in rules.get(visit_id, []) if pk not in dropped)
-        for visit_id, dropped in removed.items()
-    }
+def deduction_of(case: Case) -> Decimal:
+    """The item's deduction in its visit's site score (information: closing the case does not return it)."""
+    return case.finding.deduction if case.finding is not None else Decimal(0)
 
 
 @dataclass
 class CaseCost:
     case: Case
-    deduction: Decimal  # the item's deduction in its visit's site score
-    weight_share: Decimal | None  # the visit's weight / Σ weights of the unit's visits this month
-    onsite_points: Decimal  # deduction × share: points of the unit's on-site mean
-    rectification_gain: Decimal  # the rectification score's change if closed on time
-    composite_gain: Decimal  # the composite's change if this case alone is closed on time
-    counted: bool  # a case of this month (its indicators count)
+    deduction: Decimal  # the item's deduction in its visit's site score (not given back by closing)
+    rectification_gain: Decimal  # the rectification score's change if closed now
+    composite_gain: Decimal  # the composite's change if this case alone is closed now
+    counted: bool  # the case already counts this month (due or closed in it)
 
 
 @dataclass
@@ -126,47 +94,32 @@ def _gain(after: Decimal | None, before: Decimal | None) -> Decimal:
 def case_costs(unit: Unit, *, scene: Scene | None = None) -> list[CaseCost]:
     """The unit's open cases, the most costly first."""
     scene = scene or scene_for(level_of_unit(unit))
-    cases = list(open_cases(unit))
-    mine = [v for v in scene.visits if v.target == unit.pk]
-    total_weight = sum((v.weight for v in mine), Decimal(0))
-    weight_of = {v.pk: v.weight for v in mine}
-    rules = _rules({c.finding.visit_id for c in cases if c.finding is not None})
-    base = scene.evaluate()[unit.pk]
+    base = scene.evaluate()
+    counted = set(base[unit.pk].case_ids)
     costs = []
-    for case in cases:
-        deduction = Decimal(0)
-        share: Decimal | None = None
-        finding = case.finding
-        if finding is not None:
-            judged = dict(rules.get(finding.visit_id, []))
-            judgement = judged.get(finding.judgement_id)
-            if judgement is not None:
-                deduction = scoring.item_deduction(judgement.rule, judgement.result, judgement.count)
-            if finding.visit_id in weight_of and total_weight:
-                share = weight_of[finding.visit_id] / total_weight
-        after = scene.evaluate(rescored_visits([case], scene, rules), [case.pk])[unit.pk]
+    for case in open_cases(unit, scene):
+        after = scene.evaluate(closed=[case.pk])[unit.pk]
         costs.append(
             CaseCost(
                 case=case,
-                deduction=deduction,
-                weight_share=share,
-                onsite_points=formulas.q_score(deduction * share) if share is not None else Decimal(0),
-                rectification_gain=_gain(after.rectification, base.rectification),
-                composite_gain=_gain(after.composite, base.composite),
-                counted=case.pk in scene.cases,
+                deduction=deduction_of(case),
+                rectification_gain=_gain(after.rectification, base[unit.pk].rectification),
+                composite_gain=_gain(after.composite, base[unit.pk].composite),
+                counted=case.pk in counted,
             )
         )
-    costs.sort(key=lambda c: (-c.composite_gain, -c.onsite_points, c.case.deadline is None, c.case.pk))
+    costs.sort(key=lambda c: (-c.composite_gain, -c.rectification_gain, c.case.deadline is None, c.case.pk))
     return costs
 
 
 def what_if(unit: Unit, case_ids: Iterable[int], *, scene: Scene | None = None) -> WhatIf:
-    """Before and after closing the chosen open cases of the unit on time (other ids are ignored)."""
+    """Before and after closing the chosen open cases of the unit now (other ids are ignored)."""
     scene = scene or scene_for(level_of_unit(unit))
-    chosen = list(open_cases(unit).filter(pk__in=list(case_ids)))
+    wanted = set(case_ids)
+    chosen = sorted(pk for pk in scene.open_case_ids(unit.pk) if pk in wanted)
     before = scene.evaluate()[unit.pk]
-    after = scene.evaluate(rescored_visits(chosen, scene), [case.pk for case in chosen])[unit.pk]
-    return WhatIf(unit, scene.period, sorted(case.pk for case in chosen), before, after)
+    after = scene.evaluate(closed=chosen)[unit.pk]
+    return WhatIf(unit, scene.period, chosen, before, after)
 
 
 def plan(unit: Unit, case_ids: Iterable[int]) -> tuple[WhatIf, list[CaseCost]]:

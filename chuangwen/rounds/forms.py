@@ -11,7 +11,7 @@ from chuangwen.core.bounds import BoundedDateField
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rounds.models import RoundKind
 from chuangwen.rounds.sampling import COUNT_MAX
-from chuangwen.rounds.services import streets_within
+from chuangwen.rounds.services import standard_declared_cap, streets_within
 from chuangwen.standards.models import Standard
 
 if TYPE_CHECKING:
@@ -50,7 +50,10 @@ class RoundForm(forms.Form):
     declared_cap = forms.CharField(
         label=_("申报点位占比上限"),
         required=False,
-        help_text=_("0 到 1 之间，例如 0.3 表示抽中的点位中申报点位最多占 30%；留空表示不限。"),
+        help_text=_(
+            "0 到 1 之间，例如 0.3 表示抽中的点位中申报点位最多占 30%。默认取测评标准的规定值；"
+            "暗访时不能超过该值，留空即按该值抽样。"
+        ),
     )
     street_max = forms.IntegerField(
         label=_("每个街道最多抽取"),
@@ -92,6 +95,7 @@ class RoundForm(forms.Form):
         self.fields["inspecting_unit"].queryset = units.filter(kind=UnitKind.STREET)  # type: ignore[attr-defined]
         if standard is not None:
             self.fields["standard"].initial = standard.pk
+            self.fields["declared_cap"].initial = standard_declared_cap(standard)
         self.type_fields: list[str] = []
         for site_type in standard.site_types.order_by("sort_order", "code") if standard else []:
             name = f"quota_{site_type.code}"

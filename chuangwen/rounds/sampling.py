@@ -105,6 +105,15 @@ def _share(value: Any, label: str, problems: list[str]) -> str | None:
     return text if text != "-0" else "0"
 
 
+def canonical_share(value: Any) -> str:
+    """A share 0–1 in the canonical string form of the parameters; ValueError when it is not one."""
+    problems: list[str] = []
+    text = _share(value, _("占比"), problems)
+    if problems or text is None:
+        raise ValueError("；".join(problems) or "empty share")
+    return text
+
+
 def _count(value: Any, label: str, problems: list[str], *, optional: bool = False) -> int | None:
     if value is None or value == "":
         if optional:

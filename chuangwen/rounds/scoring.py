@@ -1,4 +1,5 @@
-"""The one scoring module: a visit's site score and score rate (see design.md "Scoring").
+"""The one scoring module: a visit's site score and score rate (docs/standards.md, "Site score and
+score rate").
 
 Site score = ``max(0, 100 − Σ min(cap, deduct × count))`` over the not-conforming judgements, where a binary
 item counts once, a per-occurrence item counts its occurrences (capped), and a failed veto item sets the score

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from chuangwen.audit.services import record
 from chuangwen.core.bounds import check_date
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rounds import routes, sampling
+from chuangwen.rounds.caps import apply_declared_cap, standard_declared_cap
 from chuangwen.rounds.models import (
     Finding,
     FindingStatus,
@@ -150,10 +152,8 @@ def streets_within(unit: Unit) -> QuerySet[Unit]:
     return Unit.objects.filter(path__startswith=unit.path, kind=UnitKind.STREET)
 
 
-def create_round(data: Mapping[str, Any], actor: User) -> Round:
-    """A draft round owned by the actor's office. ``data``: name, kind, standard, period_start, period_end,
-    target_unit (暗访/回头看; default the actor's unit), inspecting_unit (互查), params (raw draw parameters,
-    see sampling.normalize_params; other keys such as max_distance_m are kept). Raises ValidationError."""
+def validated_draft(data: Mapping[str, Any], actor: User) -> dict[str, Any]:
+    """The model fields of a draft round from ``data`` (see create_round); raises ValidationError."""
     if actor.role != Role.COORDINATOR or actor.unit is None:
         raise ValidationError(_("只有文明办协调员可以创建测评批次。"))
     errors: dict[str, list[str]] = {}
@@ -172,22 +172,31 @@ def create_round(data: Mapping[str, Any], actor: User) -> Round:
         except sampling.ParamsError as exc:
             errors.setdefault("params", []).extend(exc.messages)
         else:
+            apply_declared_cap(data.get("kind"), norm, standard, errors)
             raw.update(norm)
     if errors or standard is None:
         raise ValidationError(errors)
+    return {
+        "name": str(data["name"]).strip()[:200],
+        "kind": data["kind"],
+        "standard": standard,
+        "target_unit": target,
+        "inspecting_unit": inspecting,
+        "period_start": data["period_start"],
+        "period_end": data["period_end"],
+        "params": raw,
+    }
+
+
+def create_round(data: Mapping[str, Any], actor: User) -> Round:
+    """A draft round owned by the actor's office. ``data``: name, kind, standard, period_start, period_end,
+    target_unit (暗访/回头看; default the actor's unit), inspecting_unit (互查), params (raw draw parameters,
+    see sampling.normalize_params; other keys such as max_distance_m are kept). For 暗访 the declared-site
+    cap defaults to, and may not exceed, the standard's ``max_declared_share``. Raises ValidationError."""
+    fields = validated_draft(data, actor)
+    assert actor.unit is not None  # validated_draft refuses an actor without a unit
     with transaction.atomic():
-        round_ = Round.objects.create(
-            name=str(data["name"]).strip()[:200],
-            kind=data["kind"],
-            standard=standard,
-            owner_unit=actor.unit,
-            target_unit=target,
-            inspecting_unit=inspecting,
-            period_start=data["period_start"],
-            period_end=data["period_end"],
-            params=raw,
-            created_by=actor,
-        )
+        round_ = Round.objects.create(owner_unit=actor.unit, created_by=actor, **fields)
         record(None, "round.create", obj=round_, actor=actor, detail={"kind": round_.kind})
     return round_
 
@@ -253,6 +262,12 @@ def draw_round(round_: Round, actor: User | None, *, seed: str | None = None) ->
     _require_coordinator(actor, current)
     _require_status(current, RoundStatus.DRAFT)
     params = sampling.normalize_params(current.params, revisit=current.kind == RoundKind.REVISIT)
+    if current.kind == RoundKind.UNANNOUNCED:
+        # The standard freezes now, so its cap is final: it fills an empty cap and lowers a looser one. The
+        # cap is part of the committed parameters, so verification needs nothing else.
+        limit = standard_declared_cap(current.standard)
+        if params["declared_cap"] is None or Decimal(params["declared_cap"]) > Decimal(limit):
+            params["declared_cap"] = limit
     sites = list(eligible_sites(current, params))
     snapshot = snapshot_of(current, sites, params)
     seed = seed or secrets.token_hex(32)
@@ -443,6 +458,9 @@ def publish_round(round_: Round, actor: User | None, *, confirm_missing: bool = 
     }
     record(None, "round.publish", obj=current, actor=actor, detail=detail)
     transaction.on_commit(lambda: round_published.send(sender=Round, round=current))
+    from chuangwen.rankings.services import preview_ready  # here: rankings imports rounds
+
+    preview_ready(current)
     return _copy_back(current, round_)
 
 

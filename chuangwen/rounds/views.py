@@ -132,10 +132,14 @@ def _teams(round_: Round, entries: list[RoundSite]) -> list[tuple[Team, list[Rou
 def _coordinator_context(request: HttpRequest, round_: Round) -> dict[str, Any]:
     people = services.eligible_inspectors(round_)
     report = services.verify_round(round_) if round_.seed else None
+    # Tick the current members once teams exist, so that a second 「分组」 does not quietly take everybody.
+    members = User.objects.filter(teams__round=round_).values_list("pk", flat=True)
+    ticked = list(members.distinct()) or list(people.values_list("pk", flat=True))
     return {
-        "teams_form": TeamsForm(
-            people=people, initial={"inspectors": list(people.values_list("pk", flat=True))}
-        ),
+        "teams_form": TeamsForm(people=people, initial={"inspectors": ticked}),
+        "current_teams": [
+            (team, list(team.members.order_by("username"))) for team in round_.teams.order_by("name")
+        ],
         "publish_form": PublishForm(),
         "report": report,
         "missing": services.missing_entries(round_) if round_.status == RoundStatus.IN_PROGRESS else [],
@@ -180,16 +184,50 @@ def _done(request: HttpRequest, round_: Round, text: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("rounds:detail", args=[round_.pk]))
 
 
+def confirmed(request: HttpRequest) -> bool:
+    """The second step of an action that cannot be undone: the confirmation page posts ``confirmed=yes``."""
+    return request.POST.get("confirmed") == "yes"
+
+
+def confirm_page(request: HttpRequest, round_: Round, action: str, **extra: Any) -> HttpResponse:
+    """The first step: say what will happen and ask again (a page, so it works without script)."""
+    context = {"round": round_, "action": action, **extra}
+    return render(request, "rounds/confirm.html", context)
+
+
 @login_required
 @require_POST
 def round_draw(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = managed_round(request, pk)
+    if not confirmed(request):
+        if round_.status != RoundStatus.DRAFT:
+            return _refused(request, round_, services.RoundError(_("该批次已抽样，不能再次抽样。")))
+        params = display_params(round_)
+        cap = services.standard_declared_cap(round_.standard) if round_.kind == "unannounced" else None
+        return confirm_page(request, round_, "draw", params=params, standard_cap=cap)
     try:
         services.draw_round(round_, user_of(request))
     except services.RoundError as exc:
         return _refused(request, round_, exc)
     count = round_.entries.count()
     return _done(request, round_, _("抽样完成，共抽中 %(n)d 个点位；承诺值已公示。") % {"n": count})
+
+
+def _teams_confirm(request: HttpRequest, round_: Round, form: TeamsForm) -> HttpResponse:
+    """Rebuilding teams replaces the current ones: show both and ask."""
+    current = [
+        (team, list(team.members.order_by("username")))
+        for team in round_.teams.order_by("name").prefetch_related("members")
+    ]
+    chosen = list(form.cleaned_data["inspectors"])
+    return confirm_page(
+        request,
+        round_,
+        "teams",
+        current_teams=current,
+        chosen=chosen,
+        team_size=form.cleaned_data["team_size"],
+    )
 
 
 @login_required
@@ -201,6 +239,8 @@ def round_teams(request: HttpRequest, pk: int) -> HttpResponse:
         errors = "；".join(str(e) for errs in form.errors.values() for e in errs)
         messages.error(request, _("分组失败：%(errors)s") % {"errors": errors})
         return HttpResponseRedirect(reverse("rounds:detail", args=[round_.pk]))
+    if round_.teams.exists() and not confirmed(request):
+        return _teams_confirm(request, round_, form)
     try:
         teams = services.build_teams(
             round_,
@@ -230,6 +270,10 @@ def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = managed_round(request, pk)
     form = PublishForm(request.POST)
     confirm = form.is_valid() and form.cleaned_data["confirm_missing"]
+    if not confirmed(request) and round_.status == RoundStatus.IN_PROGRESS:
+        missing = services.missing_entries(round_)
+        findings = round_.findings.filter(visit__status="accepted").count()
+        return confirm_page(request, round_, "publish", missing=missing, publish_form=form, findings=findings)
     try:
         services.publish_round(round_, user_of(request), confirm_missing=confirm)
     except services.RoundError as exc:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from chuangwen.core.web import user_of
 from chuangwen.evidence.models import Evidence
-from chuangwen.rounds import scoring
+from chuangwen.rounds import review, scoring
 from chuangwen.rounds.models import Round, RoundSite, Visit, VisitStatus
 from chuangwen.rounds.visits import ReviewRefused, accept_visit, can_review, max_distance_m, send_back_visit
 from chuangwen.standards.models import SiteType
@@ -65,7 +65,7 @@ def round_visits(request: HttpRequest, round_id: int) -> HttpResponse:
         "round": round_,
         "rows": [
             (visit, rate_percent(visit.score_rate))
-            for visit in visits.select_related("site", "team", "inspector").order_by("-received_at")
+            for visit in visits.select_related("site", "team", "inspector").order_by(*review.LIST_ORDER)
         ],
         "status": status,
         "statuses": [(value, label, counts.get(value, 0)) for value, label in VisitStatus.choices],
@@ -73,8 +73,31 @@ def round_visits(request: HttpRequest, round_id: int) -> HttpResponse:
         # Progress over the whole sample only for those who see the whole round.
         "entry_count": RoundSite.objects.filter(round=round_).count() if full else None,
         "visited_count": len(visited),
+        "clean_count": len(review.clean_visits(round_, user)) if _reviews_round(round_, user) else None,
     }
     return render(request, "rounds/visits/round.html", context)
+
+
+def _reviews_round(round_: Round, user: Any) -> bool:
+    """Whether the user reviews this round's visits now (its coordinators, before publication)."""
+    probe = Visit(round=round_)
+    return can_review(probe, user)
+
+
+@login_required
+@require_POST
+def round_accept_clean(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Accept at once every submitted visit without problems (see review.clean_visits)."""
+    user = user_of(request)
+    round_ = get_object_or_404(Round.objects.visible_to(user), pk=round_id)
+    if not _reviews_round(round_, user):
+        raise PermissionDenied(_("只有文明办协调员可以在批次发布前审核测评"))
+    accepted = review.accept_clean(round_, user, request=request)
+    if accepted:
+        messages.success(request, _("已采纳 %(n)d 条无问题的测评。") % {"n": len(accepted)})
+    else:
+        messages.info(request, _("没有可一键采纳的测评：其余测评有问题、异常或未填完，请逐条审核。"))
+    return HttpResponseRedirect(reverse("visits:round", args=[round_.pk]))
 
 
 def _judgement_rows(visit: Visit, photos: dict[int | None, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -109,7 +132,17 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for evidence in Evidence.objects.visible_to(user).filter(visit=visit).order_by("received_at", "pk"):
         photos[evidence.judgement_id].append(photo_urls(evidence))
     site_type = SiteType.objects.filter(standard=visit.round.standard, code=visit.site.site_type).first()
+    status = request.GET.get("status", "")
+    siblings = Visit.objects.visible_to(user).filter(round_id=visit.round_id)
+    if status in VisitStatus.values:
+        siblings = siblings.filter(status=status)
+    else:
+        status = ""
+    previous, following = review.neighbours(visit, siblings)
     context = {
+        "previous": previous,
+        "following": following,
+        "status": status,
         "visit": visit,
         "round": visit.round,
         "rate": rate_percent(visit.score_rate),

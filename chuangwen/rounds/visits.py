@@ -398,7 +398,14 @@ def _store(checked: _Checked, user: User, request: HttpRequest | None) -> tuple[
             "distance_m": round(visit.distance_m) if visit.distance_m is not None else None,
         }
         record(request, "visit_submitted", obj=visit, actor=user, detail=detail)
+        transaction.on_commit(lambda: _announce_if_all_in(visit.round_id))
         return visit, True
+
+
+def _announce_if_all_in(round_id: int) -> None:
+    from chuangwen.rounds.notices import announce_if_all_in
+
+    announce_if_all_in(round_id)
 
 
 def submit_visit(

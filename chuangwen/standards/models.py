@@ -56,7 +56,8 @@ class Standard(models.Model):
     site_score_formula = models.CharField(
         _("点位得分公式"), max_length=200, default="max(0, 100 - sum(min(cap, deduct * count)))"
     )
-    # Weights, penalties and other scoring parameters live here, not in code (see design.md "Scoring").
+    # Weights, penalties and other scoring parameters live here, not in code (docs/standards.md, "Scoring
+    # parameters").
     parameters = models.JSONField(_("计分参数"), default=dict, blank=True)
     is_active = models.BooleanField(_("当前生效"), default=False)
     frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True)

@@ -12,7 +12,13 @@ from django.utils import timezone
 from chuangwen.cases.models import Case, CaseState, Instruction
 from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
-from chuangwen.cases.tests.test_hotline import MAPPING, ROW_A, ROW_B, csv_bytes
+from chuangwen.cases.tests.test_hotline import (
+    MAPPING,
+    ROW_A,
+    ROW_B,
+    _after_the_orders,  # noqa: F401  (autouse: a clock after the orders)
+    csv_bytes,
+)
 from conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
-"""The state machine, checked against an oracle written from the table and design.md: for every state, action,
-person, unit and separation-of-duties situation, apply() succeeds exactly when allowed, lands in the table's
-state and writes one history entry; a refusal changes nothing."""
+"""The state machine, checked against an oracle written from the table and docs/cases.md: for every state,
+action, person, unit and separation-of-duties situation, apply() succeeds exactly when allowed, lands in the
+table's state and writes one history entry; a refusal changes nothing."""
 
 from __future__ import annotations
 

@@ -23,7 +23,9 @@ def test_it_asks_the_unit_head_and_then_the_coordinator(org, people, django_capt
     case = make_case("new", None, area=org["east_c"])
     with django_capture_on_commit_callbacks(execute=True):
         services.apply(case, "triage_accept", people["coordinator"], unit=org["east"])
-    assert not Notification.objects.exists()  # dispatches go to the worklist and the digest
+    dispatched = f"新案卷派到本单位：{case.code}"  # test_work_notices.py has the rest of the dispatch notice
+    assert inbox(people["east_handler"]) == [(dispatched, f"/cases/{case.pk}/")]
+    Notification.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         services.apply(case, "request_return", people["east_handler"], reason="属于城管职责")
     assert inbox(people["east_head"]) == [(f"退回申请待您审批：{case.code}", f"/cases/{case.pk}/")]

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from chuangwen.cases import sweeps
@@ -99,8 +100,9 @@ def test_it_sends_one_digest_per_unit_per_day(org, people, case):
 
 
 def test_it_runs_from_the_command(org, people, case, capsys):
-    # the command uses the real clock: the case is long overdue by now
-    call_command("cases", "sweep")
-    assert "报创建办" in capsys.readouterr().out
-    call_command("cases", "digest")
-    assert "已向 1 个单位发送日报" in capsys.readouterr().out
+    # The command reads the clock: three weeks after the deadline, whatever today is, it is long overdue.
+    with time_machine.travel(at(16, 10, month=3), tick=False):
+        call_command("cases", "sweep")
+        assert "报创建办" in capsys.readouterr().out
+        call_command("cases", "digest")
+        assert "已向 1 个单位发送日报" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Demo activity: two published rounds and one in progress, with visits, judgements and photos.
+"""Demo activity: a year of published rounds (``history``) and one in progress, with visits and photos.
 
 Everything goes through the same services the pages and the phone use (draw, teams, visit submission,
 photo ingest, review, publication), so the demo shows the real rules at work.
@@ -25,15 +25,12 @@ from chuangwen.cases import sweeps
 from chuangwen.cases.deadlines import deadline_fields, overdue_q
 from chuangwen.cases.hotline import import_hotline
 from chuangwen.cases.instructions import instruct, open_instruction_case
-from chuangwen.cases.intake import open_cases_for_round
 from chuangwen.cases.models import Case, CaseEvent, CaseState, RoutingRule
 from chuangwen.evidence.models import EvidenceKind
 from chuangwen.evidence.services import PhotoMeta, ingest_photo
 from chuangwen.org.models import Unit, UnitKind
-from chuangwen.rankings.compute import LEVELS, Period
-from chuangwen.rankings.services import publish
-from chuangwen.rounds.models import Round, RoundKind, RoundSite, RoundStatus
-from chuangwen.rounds.services import build_teams, create_round, draw_round, publish_round, start_round
+from chuangwen.rounds.models import Round, RoundKind, RoundSite
+from chuangwen.rounds.services import build_teams, create_round, draw_round, start_round
 from chuangwen.rounds.visits import accept_visit, submit_visit
 from chuangwen.sites.models import Site
 from chuangwen.standards.models import CheckItem, Standard
@@ -65,8 +62,12 @@ class ActivitySummary:
     cases: dict[str, int] = field(default_factory=dict)
 
 
-def build_activity(seed: int, year: int = 2026) -> ActivitySummary:
-    """Three rounds over the demo district; the same seed gives the same rounds, visits and photos."""
+def build_activity(seed: int) -> ActivitySummary:
+    """A year of rounds, self-checks, cases and rankings (``history``), then the current month: a 暗访 in
+    progress, some cases moved on today, hotline orders, instructions and citizen reports. The same seed
+    gives the same data; everything is placed relative to the clock's "now"."""
+    from chuangwen.core.demo import history
+
     rng = random.Random(f"{seed}:activity")
     coordinator = User.objects.get(username="demo_coordinator")
     district = Unit.objects.filter(kind=UnitKind.DISTRICT).order_by("path").first()
@@ -76,54 +77,57 @@ def build_activity(seed: int, year: int = 2026) -> ActivitySummary:
     inspectors = list(User.objects.filter(role=Role.INSPECTOR, unit=district).order_by("username"))
     summary = ActivitySummary()
     _routing_rules(district)
-    plans: list[tuple[str, str, date, dict[str, Any], float]] = [
-        (f"{year}年10月暗访", RoundKind.UNANNOUNCED, date(year, 10, 12), _unannounced(), 1.0),
-        (
-            f"{year}年11月回头看",
-            RoundKind.REVISIT,
-            date(year, 11, 9),
-            {"failed_share": "1", "random_extra": 6},
-            1.0,
-        ),
-        (f"{year}年12月暗访", RoundKind.UNANNOUNCED, date(year, 12, 1), _unannounced(), 0.4),
-    ]
-    for name, kind, start, params, share in plans:
-        round_ = create_round(
-            {
-                "name": name,
-                "kind": kind,
-                "standard": standard,
-                "period_start": start,
-                "period_end": start + timedelta(days=4),
-                "target_unit": district,
-                "params": params,
-            },
-            coordinator,
-        )
-        draw_round(round_, coordinator, seed=f"{rng.getrandbits(256):064x}")
-        build_teams(round_, inspectors, actor=coordinator)
-        start_round(round_, coordinator)
-        _visit_round(round_, start, share, rng, summary)
-        if share >= 1.0:
-            publish_round(round_, coordinator, confirm_missing=True)
-            # The signal does the same once the demo's transaction commits; opening now lets the demo move
-            # some cases on (the signal then finds nothing left to open).
-            open_cases_for_round(round_)
-        summary.rounds.append(name)
+    story = history.Story(
+        random.Random(f"chuangwen-demo:{seed}:history"), timezone.now(), district, standard, coordinator,
+        inspectors, lambda *args: _play_visit(*args, rng=rng, summary=summary),
+    )  # fmt: skip
+    history.build_year(story)
+    summary.rounds = story.rounds
+    today = timezone.localdate()
+    start = max(today.replace(day=1), today - timedelta(days=2))
+    name = f"{today.year}年{today.month}月暗访"
+    round_ = create_round(
+        {
+            "name": name,
+            "kind": RoundKind.UNANNOUNCED,
+            "standard": standard,
+            "period_start": start,
+            "period_end": start + timedelta(days=4),
+            "target_unit": district,
+            "params": _unannounced(),
+        },
+        coordinator,
+    )
+    draw_round(round_, coordinator, seed=f"{rng.getrandbits(256):064x}")
+    build_teams(round_, inspectors, actor=coordinator)
+    start_round(round_, coordinator)
+    _visit_round(round_, start, 0.4, rng, summary)
+    summary.rounds.append(name)
     _move_cases(rng, summary)
     from chuangwen.core.demo.citizen import build_citizen_reports
 
     build_citizen_reports(seed)  # 随手拍 in every state (summary.cases counts the other sources)
-    _publish_rankings(coordinator)
     return summary
 
 
-def _publish_rankings(coordinator: User) -> None:
-    """The street, community and department rankings of each published round, as the office would publish
-    them (snapshots: later work on the cases shows in the next period)."""
-    for round_ in Round.objects.filter(status=RoundStatus.PUBLISHED).order_by("period_start"):
-        for level in LEVELS:
-            publish(Period.for_round(round_), level, coordinator)
+def _play_visit(
+    round_: Round,
+    entry: RoundSite,
+    when: datetime,
+    reviewer: User,
+    strictness: float,
+    *,
+    rng: random.Random,
+    summary: ActivitySummary,
+) -> None:
+    """One visit of a past round, submitted by its team's first member and accepted by the reviewer."""
+    assert entry.team is not None
+    inspector = sorted(entry.team.members.all(), key=lambda u: u.username)[0]
+    items = _items_by_type(round_.standard).get(entry.site.site_type, [])
+    payload = _visit_payload(round_, entry, items, when, inspector, rng, summary, strictness)
+    visit, _created = submit_visit(payload, inspector)
+    summary.visits += 1
+    accept_visit(visit, reviewer)
 
 
 def _unannounced() -> dict[str, Any]:
@@ -133,6 +137,8 @@ def _unannounced() -> dict[str, Any]:
 def _visit_round(
     round_: Round, start: date, share: float, rng: random.Random, summary: ActivitySummary
 ) -> None:
+    from chuangwen.core.demo.history import at
+
     coordinator = User.objects.get(username="demo_coordinator")
     entries = list(
         RoundSite.objects.filter(round=round_)
@@ -148,10 +154,13 @@ def _visit_round(
         inspector = sorted(entry.team.members.all(), key=lambda u: u.username)[0]
         when = datetime.combine(start + timedelta(days=index % 4), datetime.min.time(), SHANGHAI)
         when += timedelta(hours=9, minutes=10 * (index % 30))
-        payload = _visit_payload(
-            round_, entry, items.get(entry.site.site_type, []), when, inspector, rng, summary
-        )
-        visit, _created = submit_visit(payload, inspector)
+        if when + timedelta(hours=1) > timezone.now():
+            continue  # the rest of the round is still ahead
+        with at(when + timedelta(minutes=40)):  # photos and visit received on the visit's day
+            payload = _visit_payload(
+                round_, entry, items.get(entry.site.site_type, []), when, inspector, rng, summary
+            )
+            visit, _created = submit_visit(payload, inspector)
         summary.visits += 1
         if share >= 1.0:
             accept_visit(visit, coordinator)
@@ -172,12 +181,17 @@ def _visit_payload(
     inspector: User,
     rng: random.Random,
     summary: ActivitySummary,
+    strictness: float = 1.0,
 ) -> dict[str, Any]:
     site = entry.site
     lat, lng = site.lat + rng.uniform(-0.0004, 0.0004), site.lng + rng.uniform(-0.0004, 0.0004)
     judgements = []
     for item in items:
-        judgement: dict[str, Any] = {"item_code": item.code, "result": _result(item, rng), "count": 0}
+        judgement: dict[str, Any] = {
+            "item_code": item.code,
+            "result": _result(item, rng, strictness),
+            "count": 0,
+        }
         if judgement["result"] == "not_conforming":
             judgement["count"] = rng.randint(1, 4) if item.mode == "per_occurrence" else 1
             judgement["note"] = f"{item.category}问题"
@@ -200,9 +214,10 @@ def _visit_payload(
     }
 
 
-def _result(item: CheckItem, rng: random.Random) -> str:
+def _result(item: CheckItem, rng: random.Random, strictness: float = 1.0) -> str:
+    """``strictness`` scales the chance of a failure (a kinder eye, or a district that has improved)."""
     draw = rng.random()
-    failure = {"veto": 0.02, "binary": 0.12}.get(item.mode, 0.2)
+    failure = {"veto": 0.02, "binary": 0.12}.get(item.mode, 0.2) * strictness
     if draw < failure:
         return "not_conforming"
     return "not_applicable" if draw > 0.96 else "conforming"

@@ -104,9 +104,13 @@ class DemoSummary:
         if self.activity is None:
             return []
         return [
-            _("  测评批次：%(rounds)s；实地测评 %(v)d 次，不符合项 %(f)d 个，照片 %(p)d 张")
+            _(
+                "  测评批次：共 %(n)d 个（最近：%(rounds)s）；"
+                "实地测评 %(v)d 次，不符合项 %(f)d 个，照片 %(p)d 张"
+            )
             % {
-                "rounds": "、".join(self.activity.rounds),
+                "n": len(self.activity.rounds),
+                "rounds": "、".join(self.activity.rounds[-3:]),
                 "v": self.activity.visits,
                 "f": self.activity.findings,
                 "p": self.activity.photos,

@@ -2,7 +2,8 @@
 
 Each goes through ``reports.services.submit_report`` and its case through ``cases.services.apply`` (accepted
 and dispatched, in progress, rectified, closed and rated, rejected with a reason, duplicate, reopened by the
-citizen); then its clock is set back a little so the list does not look as if everything happened at once."""
+citizen); then its clock is set back (open ones by a few days, finished ones by up to eleven months) so the
+list and the trend do not look as if everything happened at once."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from chuangwen.accounts.models import Role, User
 from chuangwen.cases import services as case_services
 from chuangwen.cases.models import Case, CaseEvent
 from chuangwen.core.demo.activity import synthetic_photo
+from chuangwen.evidence.models import Evidence
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.reports import guard, services, triage
 from chuangwen.reports.categories import seed as seed_categories
@@ -81,14 +83,20 @@ def _target(report: CitizenReport) -> tuple[Unit, tuple[User, User]] | None:
     return (street, people) if people is not None else None
 
 
-def _shift(report: CitizenReport, days_back: float) -> None:
+def _shift(report: CitizenReport, days_back: float, *, deadlines: bool = False) -> None:
     """Move the report's whole story ``days_back`` days into the past (demo only: queryset updates)."""
     delta = timedelta(days=days_back)
-    # Deadlines stay as set: an open report is not made overdue behind the escalation sweep's back.
+    # An open report's deadlines stay as set: it is not made overdue behind the escalation sweep's back.
     case_fields = ["opened_at", "updated_at", "closed_at"]
+    if deadlines:
+        case_fields += ["deadline", "deadline_from", "warn_at"]
     updates: dict[str, Any] = {name: F(name) - delta for name in case_fields}
     Case.objects.filter(pk=report.case_id).update(**updates)
     CaseEvent.objects.filter(case_id=report.case_id).update(at=F("at") - delta)
+    photos = Evidence.objects.filter(case_events__case_id=report.case_id)  # the fixes' photos go back too
+    Evidence.objects.filter(pk__in=list(photos.values_list("pk", flat=True))).update(
+        captured_at=F("captured_at") - delta, received_at=F("received_at") - delta
+    )
     report_fields = ["created_at", "rated_at", "reopened_at"]
     CitizenReport.objects.filter(pk=report.pk).update(**{name: F(name) - delta for name in report_fields})
 
@@ -133,9 +141,10 @@ def build_citizen_reports(seed: int) -> dict[str, int]:
         if report.case.is_open and rng.random() < 0.3:
             for n in range(rng.randint(1, 6)):
                 guard.add_supporter(report, services.keyed_hash("demo", f"{index}:{n}"))
-        days = rng.uniform(0.1, 3) if report.case.is_open else rng.uniform(0.5, 5)
+        # finished reports spread over the year (the trend shows them month by month), open ones are recent
+        days = rng.uniform(0.1, 3) if report.case.is_open else rng.uniform(0.5, 330)
         if scenario != "reopened":
-            _shift(report, days)
+            _shift(report, days, deadlines=not report.case.is_open)
     return done
 
 

@@ -64,7 +64,8 @@ def plan_accounts(territory: Territory, rng: random.Random) -> list[Account]:
 
 
 def _unit_accounts(territory: Territory) -> list[Account]:
-    """A handler and a head in every street and department; a handler in each street's first community."""
+    """A handler and a head in every street and department, a coordinator in every street; a handler in
+    each street's first community."""
     accounts = []
     for district in territory.districts:
         for n, street in enumerate(district.streets):
@@ -74,6 +75,9 @@ def _unit_accounts(territory: Territory) -> list[Account]:
                     Account(f"demo_handler_{tag}", Role.HANDLER, street.unit),
                     Account(f"demo_unit_head_{tag}", Role.UNIT_HEAD, street.unit),
                 ]
+            # the street's own office runs its 自查 rounds (a 自查 belongs to its coordinator's unit)
+            own = f"demo_coordinator_{_suffix(territory, street.unit)}"
+            accounts.append(Account(own, Role.COORDINATOR, street.unit))
             community = street.communities[0].unit
             accounts.append(Account(f"demo_handler_{_suffix(territory, community)}", Role.HANDLER, community))
         for department in district.departments:

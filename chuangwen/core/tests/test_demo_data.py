@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import io
 from collections import Counter, defaultdict
+from datetime import datetime
 from itertools import combinations
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import verify_chain
+from chuangwen.cases.models import Case
 from chuangwen.core.demo import DEMO_PASSWORD, DemoRefused, ScaleSpec, build_demo, demo_digest
 from chuangwen.core.demo.names import TERRITORIAL_DUTIES
+from chuangwen.dashboards.services.indicators import trend
 from chuangwen.org.models import Unit, UnitKind
+from chuangwen.rankings import selfcheck
+from chuangwen.rankings.models import Ranking
+from chuangwen.rounds.models import Visit
 from chuangwen.sites.models import Site
 from chuangwen.standards.models import CheckItem, Standard
 
@@ -173,3 +183,75 @@ def test_it_builds_a_city_with_districts(db):
     assert User.objects.get(username="demo_coordinator").unit == city
     assert User.objects.get(username="demo_coordinator_d02").unit.code == "D02"
     assert User.objects.filter(username="demo_handler_d02s02").exists()
+
+
+# --- a district with a past (built relative to a fixed "now") ---------------------------------------
+
+NOW = datetime(2026, 12, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(scope="class")
+def year(django_db_setup, django_db_blocker):
+    """One district demo built on a fixed day, shared by the read-only tests of a class, rolled back."""
+    with time_machine.travel(NOW, tick=False), django_db_blocker.unblock(), transaction.atomic():
+        yield build_demo("district", 7)
+        transaction.set_rollback(True)
+
+
+def months_of(values):
+    return {f"{timezone.localtime(v):%Y-%m}" for v in values if v is not None}
+
+
+class TestADistrictWithAPast:
+    def test_it_receives_visits_on_their_rounds_dates_over_twelve_months(self, year, db):
+        visits = Visit.objects.select_related("round")
+        assert len(months_of(visits.values_list("received_at", flat=True))) >= 12
+        assert visits.filter(round__status="in_progress").exists()
+        for visit in visits:
+            day = timezone.localtime(visit.received_at).date()
+            assert visit.round.period_start <= day <= visit.round.period_end, visit.round.name
+
+    def test_it_opens_cases_in_at_least_ten_months_and_their_history_agrees(self, year, db):
+        assert len(months_of(Case.objects.values_list("opened_at", flat=True))) >= 10
+        assert Case.objects.filter(source="finding", state="closed").count() > 100
+        for case in Case.objects.filter(source="finding", state="closed").order_by("code")[:40]:
+            times = list(case.events.order_by("pk").values_list("at", flat=True))
+            assert times == sorted(times) and case.opened_at <= times[0]
+            assert case.closed_at == case.events.filter(action="verify_pass").latest("pk").at
+        assert Case.objects.filter(rework_count__gt=0, state="closed").exists()
+
+    def test_it_publishes_twelve_month_rankings(self, year, db):
+        months = Ranking.objects.filter(period_kind="month", level="street").order_by("month")
+        assert months.count() == 12
+        for ranking in months:
+            assert ranking.published_at > ranking.as_of  # published after the month it ranks
+            assert ranking.rows.filter(rank=1).exists()
+
+    def test_it_pairs_self_checks_with_official_visits_for_every_street(self, year, db, client):
+        units = selfcheck.reliability(UnitKind.STREET, months=selfcheck.recent_months(6, NOW.date()))
+        assert len(units) == 8
+        assert all(any(m.pairs for m in unit.months.values()) for unit in units)
+        client.force_login(User.objects.get(username="demo_coordinator"))
+        assert client.get(reverse("rankings:selfcheck")).status_code == 200
+
+    def test_its_dashboard_trend_has_twelve_points(self, year, db):
+        district = Unit.objects.get(kind=UnitKind.DISTRICT)
+        points = trend(User.objects.get(username="demo_coordinator"), district, NOW)
+        assert len(points["months"]) == 12
+        assert all(n > 0 for n in points["visits"]), points["visits"]
+        assert all(score is not None for score in points["mean_score"])
+        assert sum(1 for n in points["opened"] if n) >= 10
+
+
+def test_it_is_deterministic_with_its_history(db):
+    def fingerprint():
+        rows = Visit.objects.order_by("round__name", "site__code").values_list(
+            "round__name", "site__code", "score", "received_at"
+        )
+        return demo_digest(), list(rows), Case.objects.count()
+
+    with time_machine.travel(NOW, tick=False):
+        build_demo("district", 3, reset=True)
+        first = fingerprint()
+        build_demo("district", 3, reset=True)
+        assert fingerprint() == first

@@ -51,21 +51,21 @@ def test_coordinator_figures_cover_the_district(users: dict[str, Any], sites: di
     assert figure(html, "streets") == "2"
     assert figure(html, "sites") == "3"
     assert figure(html, "declared") == "33.3%"
-    assert "常用功能" in html and "暂无待办" in html
+    assert "常用功能" in html and 'data-todo="reports"' in html
     assert "西湖街道" in html and "东城街道" in html
 
 
 def test_leader_overview(users: dict[str, Any], sites: dict[str, Any]) -> None:
     html = home_html(users["leader"])
     assert figure(html, "sites") == "3"
-    assert "各街道点位" in html and "各类型点位" in html and "暂无督办事项" in html
+    assert "各街道点位" in html and "各类型点位" in html and 'data-todo="overdue"' in html
 
 
 def test_street_people_see_their_street_only(org: dict[str, Any], users: dict[str, Any], sites: Any) -> None:
     html = home_html(users["west_handler"])
     assert figure(html, "responsible") == "2"
     assert figure(html, "area") == "2"
-    assert "我的待办" in html and "暂无待办" in html
+    assert "我的待办" in html and 'data-todo="dispatched"' in html
     assert f"?responsible={org['west'].pk}" in html
     assert "东城街道" not in html
     head = home_html(users["west_head"])

@@ -35,7 +35,13 @@ from chuangwen.dashboards.services.indicators import (
     trend,
     window_start,
 )
-from chuangwen.dashboards.services.overview import OPEN_CASES_SHOWN, child_rows, open_cases, overview_payload
+from chuangwen.dashboards.services.overview import (
+    OPEN_CASES_SHOWN,
+    child_rows,
+    open_cases,
+    overview_json,
+    overview_payload,
+)
 from chuangwen.dashboards.services.scope import (
     OVERVIEW_ROLES,
     SCORED_KINDS,
@@ -83,6 +89,7 @@ __all__ = [
     "may_overview",
     "month_keys",
     "open_cases",
+    "overview_json",
     "overview_payload",
     "published_findings",
     "published_visits",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from chuangwen.cases.deadlines import overdue_q
 from chuangwen.cases.models import OPEN_STATES, Case
+from chuangwen.dashboards.cache import cached, cached_json
 from chuangwen.dashboards.services.indicators import _float, _round_means, chart_labels, indicators, trend
 from chuangwen.dashboards.services.scope import scoped_cases, scored_visits
 from chuangwen.dashboards.services.sites import top_categories, worst_sites
@@ -69,8 +70,18 @@ def open_cases(user: User, unit: Unit, limit: int = OPEN_CASES_SHOWN) -> list[Ca
 
 
 def overview_payload(user: User, unit: Unit, now: datetime | None = None) -> dict[str, Any]:
-    """What /dashboards/data.json and GET /api/v1/dashboards/overview answer."""
-    now = now or timezone.now()
+    """What /dashboards/data.json and GET /api/v1/dashboards/overview answer (cached per viewer's scope)."""
+    moment = now or timezone.now()
+    return cached("overview", user, unit, moment, lambda: _overview_payload(user, unit, moment))
+
+
+def overview_json(user: User, unit: Unit) -> bytes:
+    """The overview payload encoded, straight from the cache on a hit (the hot path of both JSON answers)."""
+    now = timezone.now()
+    return cached_json("overview", user, unit, now, lambda: _overview_payload(user, unit, now))
+
+
+def _overview_payload(user: User, unit: Unit, now: datetime) -> dict[str, Any]:
     return {
         "unit": {"id": unit.pk, "name": unit.name},
         "indicators": indicators(user, unit, now).as_dict(),

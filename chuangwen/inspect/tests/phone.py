@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.core.signals import request_started
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from conftest import PASSWORD
 
@@ -88,6 +89,10 @@ def camera_photo(tmp_path: Path) -> Path:
     image.save(buffer, format="JPEG", quality=90)
     path = tmp_path / "IMG_0001.jpg"
     path.write_bytes(buffer.getvalue())
+    # Just taken by the phone's clock (it reads the server's, see open_app): the app refuses a stale photo by
+    # its file time, and the file system stamps the real time, not the moved one.
+    taken = time.time()
+    os.utime(path, (taken, taken))
     return path
 
 
@@ -126,6 +131,9 @@ def open_app(browser: Any, live_server: Any) -> tuple[Any, Any, list[str]]:
         geolocation=PHONE_POSITION,
         permissions=["geolocation"],
     )
+    # The phone's clock reads the server's time (moved by CHUANGWEN_TEST_NOW or a test's travel): the app
+    # compares them (the session's absolute end, the visit's times).
+    context.clock.install(time=timezone.now())
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

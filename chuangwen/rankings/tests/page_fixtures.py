@@ -2,22 +2,28 @@
 and their cases, and the street ranking of that round published.
 
 West street: 西湖大道 (ZD, weight 1.0, declared) scored 90 (ZD-02 × 10 → −10, case B closed on time) and
-柳浪农贸市场 (NM, weight 1.2, undeclared × 1.5 = 1.8) scored 94 (NM-03 × 3 → −6, case A open, not yet due).
+柳浪农贸市场 (NM, weight 1.2, undeclared × 1.5 = 1.8) scored 94 (NM-03 × 3 → −6, case A open and overdue).
 East street: 东门老旧小区 (LJ, weight 1.2, undeclared → 1.8) scored 70, and case C (a citizen report this
-month, overdue). Import with ``from chuangwen.rankings.tests.page_fixtures import *``.
+month, overdue). The clock stands at ``NOW`` (2026-03-16 10:00 in Shanghai) and ticks from there.
+Import with ``from chuangwen.rankings.tests.page_fixtures import *``.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
-__all__ = ["make_visit", "ranked", "scored"]
+__all__ = ["NOW", "make_visit", "ranked", "scored"]
+
+NOW = datetime(2026, 3, 16, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def make_visit(round_: Any, site: Any, inspector: Any, score: Any, when: Any, **extra: Any) -> Any:
@@ -66,7 +72,12 @@ def _finding_case(round_: Any, visit: Any, item_code: str, count: int, unit: Any
 
 
 @pytest.fixture
-def scored(org: dict[str, Any], users: dict[str, Any], sites: dict[str, Any]) -> dict[str, Any]:
+def scored(org: dict[str, Any], users: dict[str, Any], sites: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    with time_machine.travel(NOW, tick=True):
+        yield _scored(org, users, sites)
+
+
+def _scored(org: dict[str, Any], users: dict[str, Any], sites: dict[str, Any]) -> dict[str, Any]:
     from chuangwen.cases.models import CaseSource
     from chuangwen.cases.services import create_case
     from chuangwen.rounds.models import Round
@@ -111,7 +122,7 @@ def scored(org: dict[str, Any], users: dict[str, Any], sites: dict[str, Any]) ->
         org["west"],
         state="accepted",
         opened_at=when,
-        deadline=now + timedelta(days=5),
+        deadline=now - timedelta(minutes=3),
     )
     case_c = create_case(
         source=CaseSource.CITIZEN,

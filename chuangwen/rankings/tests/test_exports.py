@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import load_workbook
@@ -20,7 +21,7 @@ def test_it_exports_the_ranking_as_xlsx(ranked: Any, users: dict[str, Any]) -> N
     by_unit = {row[1]: row for row in rows[1:]}
     for stored in ranked.rows.all():
         line = by_unit[stored.unit_name]
-        assert line[0] == stored.rank and str(line[2]) == str(stored.composite)
+        assert line[0] == stored.rank and Decimal(str(line[2])) == stored.composite
     assert AuditEntry.objects.filter(action="ranking.export", object_id=str(ranked.pk)).exists()
 
 

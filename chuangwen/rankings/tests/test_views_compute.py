@@ -24,7 +24,7 @@ def test_it_refuses_everyone_but_coordinators(scored: dict[str, Any], users: dic
 
 def test_it_publishes_once_and_refuses_the_second_time(scored: dict[str, Any], users: dict[str, Any]) -> None:
     client = client_for(users["coordinator"])
-    data = {"period": f"round:{scored['round'].pk}", "level": "street"}
+    data = {"period": f"round:{scored['round'].pk}", "level": "street", "confirmed": "yes"}
     first = client.post("/rankings/compute/", data)
     ranking = Ranking.objects.get()
     assert first.status_code == 302 and first["Location"] == f"/rankings/{ranking.pk}/"
@@ -40,3 +40,14 @@ def test_it_refuses_an_unpublished_round_as_a_period(scored: dict[str, Any], use
     Round.objects.filter(pk=scored["round"].pk).update(status="in_progress")
     page = client_for(users["coordinator"]).get(f"/rankings/compute/?period=round:{scored['round'].pk}")
     assert page.status_code == 400 and "请选择已发布的测评批次或月份" in page.content.decode()
+
+
+def test_it_asks_for_confirmation_before_publishing(scored: dict[str, Any], users: dict[str, Any]) -> None:
+    client = client_for(users["coordinator"])
+    data = {"period": f"round:{scored['round'].pk}", "level": "street"}
+    page = client.post("/rankings/compute/", data)
+    html = page.content.decode()
+    assert page.status_code == 200 and not Ranking.objects.exists()
+    assert "不再更改" in html and 'name="confirmed" value="yes"' in html
+    assert client.post("/rankings/compute/", {**data, "confirmed": "yes"}).status_code == 302
+    assert Ranking.objects.count() == 1

@@ -87,14 +87,13 @@ def test_it_lists_exactly_the_cases_counted_in_each_numerator(
 def test_it_keeps_the_snapshot_and_says_when_cases_changed_since(
     ranked: Any, scored: dict[str, Any], org: dict[str, Any]
 ) -> None:
-    from django.utils import timezone
-
     from chuangwen.cases.models import Case
 
-    Case.objects.filter(pk=scored["case_a"].pk).update(state="closed", closed_at=timezone.now())
+    # case B was reopened after publication: closed at the ranking's as_of no longer
+    Case.objects.filter(pk=scored["case_b"].pk).update(state="rework", closed_at=None)
     row = ranked.rows.get(unit=org["west"])
     d = drilldown(ranked, row)
-    assert d.stored_counts["disposal_rate"] == 1 and d.counts["disposal_rate"] == 2
+    assert d.stored_counts["disposal_rate"] == 1 and d.counts["disposal_rate"] == 0
     assert not d.counts_match
 
 

@@ -83,7 +83,7 @@ def test_the_whole_lifecycle_through_the_pages(users, draft_round, team_inspecto
     client = client_for(users["coordinator"])
     url = reverse("rounds:detail", args=[draft_round.pk])
     assert 'id="btn-draw"' in client.get(url).content.decode()
-    client.post(reverse("rounds:draw", args=[draft_round.pk]))
+    client.post(reverse("rounds:draw", args=[draft_round.pk]), {"confirmed": "yes"})
     draft_round.refresh_from_db()
     html = client.get(url).content.decode()
     assert draft_round.status == RoundStatus.DRAWN and draft_round.commitment in html
@@ -96,11 +96,15 @@ def test_the_whole_lifecycle_through_the_pages(users, draft_round, team_inspecto
     client.post(reverse("rounds:start", args=[draft_round.pk]))
     entry = draft_round.entries.order_by("draw_order").first()
     accept_visit_with_finding(draft_round, entry, users["inspector"])
-    response = client.post(reverse("rounds:publish", args=[draft_round.pk]), follow=True)
+    response = client.post(
+        reverse("rounds:publish", args=[draft_round.pk]), {"confirmed": "yes"}, follow=True
+    )
     assert "还有 6 个抽中点位没有已采纳的测评" in response.content.decode()
     assert 'id="missing"' in response.content.decode()
     response = client.post(
-        reverse("rounds:publish", args=[draft_round.pk]), {"confirm_missing": "on"}, follow=True
+        reverse("rounds:publish", args=[draft_round.pk]),
+        {"confirm_missing": "on", "confirmed": "yes"},
+        follow=True,
     )
     draft_round.refresh_from_db()
     html = response.content.decode()

@@ -44,7 +44,8 @@ ITEM_FIELDS = (
     "code", "category", "text", "mode", "deduct", "cap", "unit", "severity", "deadline_days", "duty",
 )  # fmt: skip
 
-# Scoring parameters kept in every version (design.md "Scoring"); a file's ``parameters:`` overrides them.
+# Scoring parameters kept in every version (docs/standards.md, "Scoring parameters"); a file's ``parameters:``
+# overrides them.
 DEFAULT_PARAMETERS: dict[str, Any] = {
     "declared_weight": 1.0,
     "undeclared_weight": 1.5,

@@ -1,5 +1,9 @@
 """Run the production WSGI server (granian) and the task worker (huey) together, until stopped.
 
+A web worker that dies is respawned by granian; granian itself and the huey worker are restarted here with
+backoff (``chuangwen.core.supervisor``). A port another server already listens on is refused before anything
+starts.
+
 In production mode it refuses to start while no administrator exists (``chuangwen create-admin USERNAME``).
 """
 
@@ -7,15 +11,15 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from chuangwen.accounts.first_admin import active_admin_exists, missing_admin_message
+from chuangwen.core.supervisor import Child, PortBusy, Supervisor, ensure_port_free
 
 
 def refuse_unsafe_production_start() -> None:
@@ -28,52 +32,61 @@ def refuse_unsafe_production_start() -> None:
         raise CommandError(public_password_message(usernames))
 
 
+def web_command(host: str, port: int, workers: int, max_rss: int) -> list[str]:
+    """granian, respawning a web worker that dies (OOM killer, crash) and recycling one that grows too big."""
+    return [
+        os.path.join(os.path.dirname(sys.executable), "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        "4",
+        "--no-ws",
+        "--respawn-failed-workers",
+        "--respawn-interval",
+        "1",
+        *(["--workers-max-rss", str(max_rss)] if max_rss > 0 else []),
+        "chuangwen.wsgi:application",
+    ]
+
+
 class Command(BaseCommand):
-    help = "启动 Web 服务（granian）与后台任务进程（huey）"
+    help = "启动 Web 服务（granian）与后台任务进程（huey），进程意外退出时自动重启"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("CHUANGWEN_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("CHUANGWEN_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+        parser.add_argument(
+            "--max-rss",
+            type=int,
+            default=int(os.environ.get("WEB_WORKER_MAX_RSS", "1024")),
+            help="单个 Web 工作进程内存上限（MiB），超过后自动替换；0 表示不限",
+        )
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             refuse_unsafe_production_start()
-        bindir = os.path.dirname(sys.executable)
-        web = [
-            os.path.join(bindir, "granian"),
-            "--interface",
-            "wsgi",
-            "--host",
-            options["host"],
-            "--port",
-            str(options["port"]),
-            "--workers",
-            str(options["workers"]),
-            "--blocking-threads",
-            "4",
-            "--no-ws",
-            "chuangwen.wsgi:application",
-        ]
-        procs = [subprocess.Popen(web)]
-        if not options["no_worker"]:
-            procs.append(subprocess.Popen([sys.executable, "-m", "chuangwen.cli", "run_huey", "--quiet"]))
-
-        def stop(signum: int, _frame: Any) -> None:
-            for p in procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
         try:
-            while all(p.poll() is None for p in procs):
-                time.sleep(0.5)
-        finally:
-            stop(signal.SIGTERM, None)
-            for p in procs:
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            ensure_port_free(options["host"], options["port"])
+        except PortBusy as exc:
+            raise CommandError(str(exc)) from exc
+        children = [
+            Child(
+                _("Web 服务"),
+                web_command(options["host"], options["port"], options["workers"], options["max_rss"]),
+            )
+        ]
+        if not options["no_worker"]:
+            worker = [sys.executable, "-m", "chuangwen.cli", "run_huey", "--quiet"]
+            children.append(Child(_("后台任务进程"), worker))
+        supervisor = Supervisor(children, say=lambda line: self.stderr.write(line))
+        signal.signal(signal.SIGTERM, supervisor.stop)
+        signal.signal(signal.SIGINT, supervisor.stop)
+        supervisor.run()

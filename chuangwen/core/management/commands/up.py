@@ -6,6 +6,7 @@ an administrator exists (``chuangwen create-admin USERNAME``).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -15,17 +16,24 @@ from django.utils.translation import gettext as _
 
 from chuangwen.accounts.first_admin import active_admin_exists, missing_admin_message
 from chuangwen.accounts.models import User
+from chuangwen.core.supervisor import PortBusy, ensure_port_free
 
 
 class Command(BaseCommand):
     help = "初始化数据库与演示数据，并启动系统"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default=os.environ.get("CHUANGWEN_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("CHUANGWEN_PORT", "8000")))
         parser.add_argument("--no-serve", action="store_true", help="只初始化，不启动服务")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_serve"]:
+            # Before migrating or printing 「已就绪」: a busy port means another server already serves there.
+            try:
+                ensure_port_free(options["host"], options["port"])
+            except PortBusy as exc:
+                raise CommandError(str(exc)) from exc
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if settings.PRODUCTION:
