@@ -160,6 +160,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # How long a dashboard figure is served from the cache (0: never); see chuangwen/dashboards/cache.py.
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
+# A photo check waiting or running longer than this may be queued again from the case page.
+CASES_PHOTO_CHECK_STALE_SECONDS = int(os.environ.get("CASES_PHOTO_CHECK_STALE_SECONDS", "300"))
 
 # --- Task queue (huey) -------------------------------------------------------------------------------------
 TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", "")

@@ -200,7 +200,7 @@ State = PhotoCheckState
 
 def stale_after_s() -> int:
     """A check waiting or running longer than this may be queued again (the worker may be down)."""
-    return int(getattr(settings, "CASES_PHOTO_CHECK_STALE_SECONDS", 300))
+    return int(settings.CASES_PHOTO_CHECK_STALE_SECONDS)
 
 
 def mark_queued(event: CaseEvent) -> PhotoCheck:
