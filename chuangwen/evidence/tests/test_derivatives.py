@@ -161,6 +161,8 @@ def test_sweep_removes_old_temp_and_orphan_files_only(users, sites, field_round)
     kept_files = [media / kept.file.name, media / kept.display_file.name, media / kept.thumb_file.name]
     for path in (orphan, temp, *orphan_copies, other, *kept_files):
         os.utime(path, (old, old))
+    now = time.time()  # the test's clock, which CI moves away from the file system's
+    os.utime(fresh_orphan, (now, now))
     assert sweep(grace_seconds=3600) == {"temp": 1, "orphans": 1, "copies": 3}
     assert not orphan.exists() and not temp.exists()
     assert not any(path.exists() for path in orphan_copies)
