@@ -149,6 +149,10 @@ class CaseFilters(Schema):
     unit: int | None = Field(None, ge=1, le=ID_MAX, description="责任单位 ID（含其下级）")
     light: str | None = Field(None, description="红黄绿灯：green、yellow、red")
     overdue: bool | None = Field(None, description="只看超期")
+    pending: str | None = Field(
+        None,
+        description="待决事项：return 退回申请待审批、extension 延期申请待审批、reverify 待抽查复核、escalated 已报领导督办",
+    )
     with_counts: bool = Field(False, description="是否附带按状态和红黄绿灯的统计（统计整个筛选结果，较慢）")
     limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE, description="每页条数（1–50）")
     offset: int = Field(0, ge=0, le=OFFSET_MAX, description="跳过的条数（0–10 000 000）")
@@ -171,7 +175,7 @@ class ActionIn(Schema):
 def form_data(filters: CaseFilters) -> dict[str, str]:
     data = {
         name: str(getattr(filters, name))
-        for name in ("q", "state", "source", "unit", "light")
+        for name in ("q", "state", "source", "unit", "light", "pending")
         if getattr(filters, name) not in (None, "")
     }
     if filters.overdue:

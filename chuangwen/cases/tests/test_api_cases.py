@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chuangwen.cases.models import CaseEvent, CaseState
+from chuangwen.cases.models import Case, CaseEvent, CaseState
 from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case, make_photo
 from conftest import client_for
@@ -125,3 +125,20 @@ def test_triage_with_unknown_unit(people, org):
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "unit_id"
     response = post(client_for(people["coordinator"]), case, "triage_accept", unit_id=org["east"].pk)
     assert response.status_code == 200 and response.json()["unit"]["name"] == "东城街道"
+
+
+def test_it_filters_by_what_awaits_a_decision(people, org):
+    # The home page's 待办 counts link to ?pending=…; the API answers the same question for a phone or a robot.
+    returned = make_case(S.DISPATCHED, org["east"])
+    Case.objects.filter(pk=returned.pk).update(return_requested=True)
+    extended = make_case(S.ACCEPTED, org["west"])
+    Case.objects.filter(pk=extended.pk).update(extension_requested_until=timezone.now() + timedelta(days=9))
+    make_case(S.ACCEPTED, org["east"])
+    client = client_for(people["coordinator"])
+    assert [i["code"] for i in client.get(BASE, {"pending": "return"}).json()["items"]] == [returned.code]
+    assert [i["code"] for i in client.get(BASE, {"pending": "extension"}).json()["items"]] == [extended.code]
+    # The east handler's scope still applies: the west request is not his.
+    east = client_for(people["east_handler"])
+    assert east.get(BASE, {"pending": "extension"}).json()["count"] == 0
+    bad = client.get(BASE, {"pending": "whatever"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "pending"]
