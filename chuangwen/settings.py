@@ -271,6 +271,9 @@ REQUIRE_2FA_ROLES = env_list("REQUIRE_2FA_ROLES", "admin,coordinator" if PRODUCT
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("AUDIT_RETENTION_DAYS", "365")))
 # API tokens expire this many days after they are issued (chuangwen issue-token; docs/security.md).
 API_TOKEN_DAYS = max(1, int(os.environ.get("API_TOKEN_DAYS", "90")))
+# How long a process reuses a token owner it loaded while the owner's role, unit and unit path are unchanged
+# (every request still checks the token itself); 0: load the owner every time. See accounts/token_cache.py.
+API_TOKEN_CACHE_SECONDS = max(0, int(os.environ.get("API_TOKEN_CACHE_SECONDS", "60")))
 
 
 def _trusted_proxies() -> list[str]:

@@ -40,9 +40,9 @@ TABLES: dict[str, dict[str, str]] = {
         "received_at": "BIGINT",
     },
     "cases": {
-        "id": "BIGINT", "unit_id": "BIGINT", "state": "VARCHAR", "opened_at": "BIGINT", "closed_at": "BIGINT",
-        "deadline": "BIGINT", "rework_count": "INTEGER", "extension_count": "INTEGER",
-        "recurrence_of_id": "BIGINT", "finding_round_id": "BIGINT",
+        "id": "BIGINT", "unit_id": "BIGINT", "located_unit_id": "BIGINT", "state": "VARCHAR",
+        "closed_at": "BIGINT", "deadline": "BIGINT", "rework_count": "INTEGER", "extension_count": "INTEGER",
+        "recurrence_of_id": "BIGINT",
     },
     "events": {"action": "VARCHAR", "at": "BIGINT", "unit_id": "BIGINT"},
 }  # fmt: skip
@@ -60,9 +60,11 @@ def source_rows() -> dict[str, Iterable[tuple[Any, ...]]]:
         "site__site_type", "site__declared", "site__area_unit_id", "site__responsible_unit_id", "finished_at",
         "received_at",
     ).order_by()  # fmt: skip
+    # Where the problem is: the site's area, else the case's area unit, else the unit it was routed to
+    # (written out here, not read from ``case_owner``, so the reference does not share the code it checks).
     cases = Case.objects.values_list(
-        "id", "unit_id", "state", "opened_at", "closed_at", "deadline", "rework_count", "extension_count",
-        "recurrence_of_id", "finding__round_id",
+        "id", "unit_id", "site__area_unit_id", "area_unit_id", "state", "closed_at", "deadline",
+        "rework_count", "extension_count", "recurrence_of_id",
     ).order_by()  # fmt: skip
     events = CaseEvent.objects.values_list("action", "at", "case__unit_id").order_by()
     return {
@@ -71,12 +73,16 @@ def source_rows() -> dict[str, Iterable[tuple[Any, ...]]]:
         "visits": (
             (*row[:11], micros(row[11]), micros(row[12])) for row in visits.iterator(chunk_size=10000)
         ),
-        "cases": (
-            (*row[:3], micros(row[3]), micros(row[4]), micros(row[5]), *row[6:])
-            for row in cases.iterator(chunk_size=10000)
-        ),
+        "cases": (located(row) for row in cases.iterator(chunk_size=10000)),
         "events": ((action, micros(at), unit_id) for action, at, unit_id in events.iterator()),
     }
+
+
+def located(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A case row with its located unit (the first of site area, area unit, routed unit that is set)."""
+    pk, unit, site_area, area, state, closed_at, deadline, *rest = row
+    where = next((u for u in (site_area, area, unit) if u is not None), None)
+    return (pk, unit, where, state, micros(closed_at), micros(deadline), *rest)
 
 
 def load_duckdb(path: Path) -> tuple[Any, dict[str, int], float, float]:
@@ -226,19 +232,22 @@ onsite AS (
   SELECT level, level_unit, count(*) AS n_visits, sum(s * w) AS p, sum(w) AS q
   FROM vl GROUP BY level, level_unit
 ),
-pc AS (
-  SELECT c.*, (c.state = 'closed' AND c.closed_at IS NOT NULL) AS closed,
-    (c.state = 'closed' AND c.closed_at IS NOT NULL
-     AND (c.deadline IS NULL OR c.closed_at <= c.deadline)) AS on_time
+cc AS (
+  SELECT c.*, (c.state = 'closed' AND c.closed_at IS NOT NULL AND c.closed_at <= $as_of) AS closed
   FROM cases c
   WHERE c.unit_id IS NOT NULL AND c.state NOT IN ({strings(NOT_COUNTED)})
-    AND CASE WHEN $round_id IS NOT NULL THEN c.finding_round_id = $round_id
-             ELSE c.opened_at >= $start AND c.opened_at < $end END
+),
+pc AS (
+  SELECT cc.*, (closed AND (deadline IS NULL OR closed_at <= deadline)) AS on_time
+  FROM cc
+  WHERE (deadline IS NOT NULL AND deadline >= $start AND deadline <= $as_of)
+     OR (closed AND closed_at >= $start)
 ),
 ind AS (
   SELECT lo.level, lo.level_unit, count(*) AS n_cases,
     {counts}
-  FROM pc JOIN level_of lo ON lo.unit_id = pc.unit_id
+  FROM pc JOIN level_of lo
+    ON lo.unit_id = CASE WHEN lo.level = 'department' THEN pc.unit_id ELSE pc.located_unit_id END
   GROUP BY lo.level, lo.level_unit
 ),
 pen AS (
@@ -271,12 +280,19 @@ onsite_scored AS (
          ELSE {half_up(shrunk_n, shrunk_d)} END AS onsite_h
   FROM scored
 ),
+rect_own AS (
+  SELECT *, CASE WHEN n_cases > 0 THEN {half_up(rect_p, str(rect_q))} END AS own_h FROM onsite_scored
+),
+rect_mean AS (SELECT level, sum(own_h) AS p, count(own_h) AS q FROM rect_own GROUP BY level),
 rect AS (
-  SELECT *, CASE WHEN n_cases > 0 THEN {half_up(rect_p, str(rect_q))} END AS rect_h FROM onsite_scored
+  -- A unit with no case of the period takes its level's plain mean (rounded), when any unit has one.
+  SELECT r.*, CASE WHEN r.n_cases > 0 THEN r.own_h
+                   WHEN m.q > 0 THEN {half_up("m.p", "m.q")} END AS rect_h
+  FROM rect_own r JOIN rect_mean m ON m.level = r.level
 ),
 comp AS (
   SELECT *,
-    CASE WHEN {comp_q} = 0 THEN NULL
+    CASE WHEN n_visits = 0 OR {comp_q} = 0 THEN NULL
          WHEN {comp_p} <= 0 THEN 0
          ELSE {half_up(comp_p, f"{comp_q} * {pd}")} END AS composite_h
   FROM rect

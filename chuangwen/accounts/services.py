@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chuangwen.accounts import token_cache
 from chuangwen.accounts.models import ApiToken, LoginFailure, User
 from chuangwen.audit.models import Outcome
 from chuangwen.audit.services import client_address, record
@@ -174,20 +175,16 @@ def revoke_token(token: ApiToken, *, request: HttpRequest | None = None) -> bool
 
 def user_for_token(key: str) -> User | None:
     """The active owner of a valid token, or None; an expired token raises TokenExpired (to say so)."""
-    token = (
-        ApiToken.objects.select_related("user", "user__unit")
-        .filter(key_hash=token_digest(key), revoked_at=None)
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    row = token_cache.check(token_digest(key))
+    if row is None or not row.user_active:
         return None
     now = timezone.now()
-    if token.expires_at <= now:
-        raise TokenExpired(token.expires_at)
+    if row.expires_at <= now:
+        raise TokenExpired(row.expires_at)
     # Recorded at most once a minute: a phone uploading many photos should not cost a write per request.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=row.token_id).update(last_used_at=now)
+    return token_cache.owner(row)
 
 
 # --- TOTP second factor -----------------------------------------------------------------------------------

@@ -151,7 +151,10 @@ class CaseFilters(Schema):
     overdue: bool | None = Field(None, description="只看超期")
     pending: str | None = Field(
         None,
-        description="待决事项：return 退回申请待审批、extension 延期申请待审批、reverify 待抽查复核、escalated 已报领导督办",
+        description=(
+            "待决事项：return 退回申请待审批、extension 延期申请待审批、"
+            "reverify 待抽查复核、escalated 已报领导督办"
+        ),
     )
     with_counts: bool = Field(False, description="是否附带按状态和红黄绿灯的统计（统计整个筛选结果，较慢）")
     limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE, description="每页条数（1–50）")

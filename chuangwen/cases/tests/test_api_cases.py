@@ -128,7 +128,7 @@ def test_triage_with_unknown_unit(people, org):
 
 
 def test_it_filters_by_what_awaits_a_decision(people, org):
-    # The home page's 待办 counts link to ?pending=…; the API answers the same question for a phone or a robot.
+    # The home page's 待办 counts link to ?pending=…; the API answers the same for a phone or a robot.
     returned = make_case(S.DISPATCHED, org["east"])
     Case.objects.filter(pk=returned.pk).update(return_requested=True)
     extended = make_case(S.ACCEPTED, org["west"])
