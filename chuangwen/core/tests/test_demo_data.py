@@ -1,4 +1,4 @@
-"""The demo generator: sizes, geometry, people, determinism, refusal."""
+"""The demo generator: sizes, geometry, people, a year of past, cases, reports, determinism, refusal."""
 
 from __future__ import annotations
 
@@ -20,26 +20,49 @@ from shapely.ops import unary_union
 
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import verify_chain
-from chuangwen.cases.models import Case
+from chuangwen.cases.deadlines import overdue_q
+from chuangwen.cases.models import Case, CaseEvent, Escalation, Instruction, RoutingRule
 from chuangwen.core.demo import DEMO_PASSWORD, DemoRefused, ScaleSpec, build_demo, demo_digest
 from chuangwen.core.demo.names import TERRITORIAL_DUTIES
 from chuangwen.dashboards.services.indicators import trend
+from chuangwen.evidence.models import EvidenceKind
+from chuangwen.notify.models import Notification
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rankings import selfcheck
 from chuangwen.rankings.models import Ranking
-from chuangwen.rounds.models import Visit
+from chuangwen.reports.models import CitizenReport
+from chuangwen.rounds.models import Finding, FindingStatus, Visit
 from chuangwen.sites.models import Site
 from chuangwen.standards.models import CheckItem, Standard
 
 SMALL_CITY = ScaleSpec("city", 3, 2, 2, 1, 2, 2, 30, cell_lng=0.015, cell_lat=0.0135, grids=True)
 
 
+NOW = datetime(2026, 12, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SEED = 7
+
+
+def fingerprint() -> tuple[str, list[tuple[object, ...]], int]:
+    """The territory's digest, every visit's round, site, score and time, and the number of cases."""
+    rows = Visit.objects.order_by("round__name", "site__code").values_list(
+        "round__name", "site__code", "score", "received_at"
+    )
+    return demo_digest(), list(rows), Case.objects.count()
+
+
 @pytest.fixture(scope="class")
-def district(django_db_setup, django_db_blocker):
-    """One district demo shared by the read-only tests of a class, rolled back afterwards."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield build_demo("district", 7)
+def demo(django_db_setup, django_db_blocker):
+    """The demo district built by ``demo-data --reset`` over a unit that was there before, on a fixed day."""
+    with time_machine.travel(NOW, tick=False), django_db_blocker.unblock(), transaction.atomic():
+        Unit.objects.create(code="X1", name="已有单位", kind=UnitKind.DISTRICT)
+        out = io.StringIO()
+        call_command("demo-data", scale="district", seed=SEED, reset=True, stdout=out)
+        yield {"out": out.getvalue(), "fingerprint": fingerprint()}
         transaction.set_rollback(True)
+
+
+def months_of(values):
+    return {f"{timezone.localtime(v):%Y-%m}" for v in values if v is not None}
 
 
 def assert_tiles(units):
@@ -62,10 +85,17 @@ def assert_tiles(units):
     return checked
 
 
-class TestADistrict:
-    """Read-only checks on one district built once."""
+class TestTheDemoDistrict:
+    """One district demo with a year of past, built once through the command on a fixed day (it takes about
+    a minute) and shared by every check below; rolled back afterwards. Each build is a minute, so the checks
+    that need a district share this one rather than building their own."""
 
-    def test_it_builds_a_district_of_the_asked_size(self, district, db):
+    def test_the_command_resets_and_prints_a_summary(self, demo, db):
+        assert "点位：共 400" in demo["out"] and "街道 8" in demo["out"]
+        assert not Unit.objects.filter(code="X1").exists()
+        assert Standard.objects.filter(code="CW-2026", version=1, is_active=True).exists()
+
+    def test_it_builds_a_district_of_the_asked_size(self, demo, db):
         kinds = Counter(Unit.objects.values_list("kind", flat=True))
         assert kinds[UnitKind.DISTRICT] == 1 and kinds[UnitKind.STREET] == 8
         assert 55 <= kinds[UnitKind.COMMUNITY] <= 65
@@ -78,29 +108,29 @@ class TestADistrict:
         assert 0.12 <= Site.objects.filter(declared=True).count() / Site.objects.count() <= 0.28
         assert Site.objects.filter(active=False).exists()
         assert Site.objects.exclude(risk_tags=[]).exists()
-        assert district.sites.total() == Site.objects.count()
+        assert f"点位：共 {Site.objects.count()}" in demo["out"]
 
-    def test_it_puts_every_site_strictly_inside_its_area_unit(self, district, db):
+    def test_it_puts_every_site_strictly_inside_its_area_unit(self, demo, db):
         boundaries = {u.pk: shape(u.boundary) for u in Unit.objects.filter(kind=UnitKind.COMMUNITY)}
         for site in Site.objects.all():
             assert site.area_unit_id in boundaries
             assert boundaries[site.area_unit_id].contains(Point(site.lng, site.lat)), site.name
 
-    def test_it_tiles_streets_communities_and_grids_without_overlap(self, district, db):
+    def test_it_tiles_streets_communities_and_grids_without_overlap(self, demo, db):
         units = list(Unit.objects.all())
         assert all(
             u.boundary for u in units if u.kind in (UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY)
         )
         assert assert_tiles(units) >= 1 + 8 + 8
 
-    def test_it_keeps_the_tree_paths_right(self, district, db):
+    def test_it_keeps_the_tree_paths_right(self, demo, db):
         for unit in Unit.objects.select_related("parent"):
             expected = f"{unit.parent.path if unit.parent else '/'}{unit.pk}/"
             assert unit.path == expected and unit.depth == expected.count("/") - 2
         district_unit = Unit.objects.get(kind=UnitKind.DISTRICT)
         assert Unit.objects.filter(path__startswith=district_unit.path).count() == Unit.objects.count() - 1
 
-    def test_it_gives_every_duty_a_department(self, district, db):
+    def test_it_gives_every_duty_a_department(self, demo, db):
         duties = set(
             CheckItem.objects.filter(site_type__standard__is_active=True).values_list("duty", flat=True)
         )
@@ -110,7 +140,7 @@ class TestADistrict:
         district_name = Unit.objects.get(kind=UnitKind.DISTRICT).name
         assert {district_name + "城市管理局", district_name + "住房和城乡建设局"} <= names
 
-    def test_it_creates_the_first_user_of_each_role_as_demo_role(self, district, db):
+    def test_it_creates_the_first_user_of_each_role_as_demo_role(self, demo, db):
         for role in Role.values:
             if role == Role.CITIZEN:
                 continue  # the citizen portal's system user (reports.services.portal_user), no demo account
@@ -130,7 +160,7 @@ class TestADistrict:
         people = User.objects.exclude(role=Role.CITIZEN)
         assert len(set(people.values_list("password", flat=True))) == 1
 
-    def test_it_names_sites_like_real_places(self, district, db):
+    def test_it_names_sites_like_real_places(self, demo, db):
         names = dict(Site.objects.values_list("site_type", "name").order_by("code"))
         assert names["NM"].endswith("农贸市场") and names["XX"].endswith("周边")
         assert Site.objects.filter(site_type="GD", responsible_unit__kind=UnitKind.DEPARTMENT).count() == (
@@ -138,19 +168,115 @@ class TestADistrict:
         )
         assert Site.objects.values("name").distinct().count() == Site.objects.count()
 
+    def test_it_receives_visits_on_their_rounds_dates_over_twelve_months(self, demo, db):
+        visits = Visit.objects.select_related("round")
+        assert len(months_of(visits.values_list("received_at", flat=True))) >= 12
+        assert visits.filter(round__status="in_progress").exists()
+        for visit in visits:
+            day = timezone.localtime(visit.received_at).date()
+            assert visit.round.period_start <= day <= visit.round.period_end, visit.round.name
+
+    def test_it_opens_cases_in_at_least_ten_months_and_their_history_agrees(self, demo, db):
+        assert len(months_of(Case.objects.values_list("opened_at", flat=True))) >= 10
+        assert Case.objects.filter(source="finding", state="closed").count() > 100
+        for case in Case.objects.filter(source="finding", state="closed").order_by("code")[:40]:
+            times = list(case.events.order_by("pk").values_list("at", flat=True))
+            assert times == sorted(times) and case.opened_at <= times[0]
+            assert case.closed_at == case.events.filter(action="verify_pass").latest("pk").at
+        assert Case.objects.filter(rework_count__gt=0, state="closed").exists()
+
+    def test_it_publishes_twelve_month_rankings(self, demo, db):
+        months = Ranking.objects.filter(period_kind="month", level="street").order_by("month")
+        assert months.count() == 12
+        for ranking in months:
+            assert ranking.published_at > ranking.as_of  # published after the month it ranks
+            assert ranking.rows.filter(rank=1).exists()
+
+    def test_it_pairs_self_checks_with_official_visits_for_every_street(self, demo, db, client):
+        units = selfcheck.reliability(UnitKind.STREET, months=selfcheck.recent_months(6, NOW.date()))
+        assert len(units) == 8
+        assert all(any(m.pairs for m in unit.months.values()) for unit in units)
+        client.force_login(User.objects.get(username="demo_coordinator"))
+        assert client.get(reverse("rankings:selfcheck")).status_code == 200
+
+    def test_its_dashboard_trend_has_twelve_points(self, demo, db):
+        district = Unit.objects.get(kind=UnitKind.DISTRICT)
+        points = trend(User.objects.get(username="demo_coordinator"), district, NOW)
+        assert len(points["months"]) == 12
+        assert all(n > 0 for n in points["visits"]), points["visits"]
+        assert all(score is not None for score in points["mean_score"])
+        assert sum(1 for n in points["opened"] if n) >= 10
+
+    def test_its_published_rounds_opened_cases_that_moved_on(self, demo, db):
+        assert not Finding.objects.filter(
+            status=FindingStatus.READY
+        ).exists()  # every ready finding has its case
+        findings = Case.objects.filter(source="finding")
+        assert findings.count() == Finding.objects.filter(status=FindingStatus.DISPATCHED).count() > 0
+        hotline = Case.objects.filter(source="hotline")
+        assert hotline.count() == 4 and not hotline.filter(external_ref="").exists()
+        assert hotline.filter(state="dispatched", deadline__isnull=False).count() == 4
+        assert Case.objects.filter(source="instruction", instructions__isnull=False).count() == 1
+        assert Instruction.objects.filter(case__source="finding").count() == 1
+        street = Ranking.objects.filter(level="street").order_by("published_at").last()
+        assert street is not None and street.previous is not None and street.rows.filter(rank=1).exists()
+        states = set(Case.objects.values_list("state", flat=True))
+        assert {
+            "dispatched", "accepted", "rectified", "closed", "rework", "suspended", "returned", "cancelled"
+        } <= states  # fmt: skip
+        assert Case.objects.filter(extension_requested_until__isnull=False).count() == 1
+        assert Case.objects.filter(reverify_pending=True, state="closed").count() >= 1
+        overdue = Case.objects.filter(overdue_q(timezone.now()))
+        assert overdue.count() >= 3 and overdue.filter(rework_count__gt=0).exists()
+        # the sweep has told the coordinator of each overdue case, and history runs forward in time
+        assert Escalation.objects.filter(level="coordinator").count() == overdue.count()
+        assert Notification.objects.filter(
+            user__username="demo_coordinator", kind__startswith="case."
+        ).exists()
+        for case in overdue:
+            times = list(case.events.values_list("at", flat=True))
+            assert times == sorted(times) and case.opened_at <= times[0]
+        # citizen reports awaiting triage, rejected or duplicate have no deadline (docs/reports.md)
+        assert not Case.objects.filter(deadline__isnull=True).exclude(source="citizen").exists()
+        assert RoutingRule.objects.exists() and Case.objects.filter(unit__kind="department").exists()
+        rectify = CaseEvent.objects.filter(action="rectify").first()
+        assert rectify is not None and rectify.photos.get().kind == EvidenceKind.RECTIFICATION
+
+    def test_it_has_citizen_reports_in_every_state(self, demo, db):
+        reports = CitizenReport.objects.all()
+        assert reports.count() >= 200
+        states = set(reports.values_list("case__state", flat=True))
+        assert {
+            "new",
+            "dispatched",
+            "accepted",
+            "rectified",
+            "closed",
+            "rejected",
+            "duplicate",
+            "rework",
+        } <= states
+        assert reports.filter(rating__isnull=False, case__state="closed").count() >= 30
+        assert reports.filter(reopened_at__isnull=False, case__state="rework").count() >= 5
+        assert reports.filter(supporters__gt=0).exists()
+        assert reports.exclude(phone="").exists() and reports.filter(phone="").exists()
+        for report in reports.filter(case__state="rejected")[:5]:
+            assert report.case.events.filter(action="reject").exclude(reason="").exists()
+        for report in reports.order_by("tracking_code")[:20]:
+            times = list(report.case.events.values_list("at", flat=True))
+            assert times == sorted(times) and report.case.opened_at <= times[0]
+
+    def test_it_is_deterministic_for_a_seed(self, demo, db):
+        # Rebuilt in this test's own transaction (rolled back afterwards, so the shared demo is back).
+        build_demo("district", SEED, reset=True)
+        assert fingerprint() == demo["fingerprint"]
+        assert verify_chain().ok
+        build_demo("district", SEED + 1, reset=True, activity=False)
+        assert demo_digest() != demo["fingerprint"][0]
+
 
 def test_the_demo_password_meets_the_policy():
     validate_password(DEMO_PASSWORD)
-
-
-def test_it_is_deterministic_for_a_seed(db):
-    build_demo("district", 3, reset=True)
-    first = demo_digest()
-    build_demo("district", 3, reset=True)
-    assert demo_digest() == first
-    build_demo("district", 4, reset=True)
-    assert demo_digest() != first
-    assert verify_chain().ok
 
 
 def test_it_refuses_a_database_with_data(db):
@@ -160,15 +286,6 @@ def test_it_refuses_a_database_with_data(db):
     with pytest.raises(CommandError, match="--reset"):
         call_command("demo-data", scale="district", seed=1)
     assert Unit.objects.count() == 1 and not Site.objects.exists()
-
-
-def test_the_command_resets_and_prints_a_summary(db):
-    Unit.objects.create(code="X1", name="已有单位", kind=UnitKind.DISTRICT)
-    out = io.StringIO()
-    call_command("demo-data", scale="district", seed=1, reset=True, stdout=out)
-    assert "点位：共 400" in out.getvalue() and "街道 8" in out.getvalue()
-    assert not Unit.objects.filter(code="X1").exists()
-    assert Standard.objects.filter(code="CW-2026", version=1, is_active=True).exists()
 
 
 def test_it_builds_a_city_with_districts(db):
@@ -183,75 +300,3 @@ def test_it_builds_a_city_with_districts(db):
     assert User.objects.get(username="demo_coordinator").unit == city
     assert User.objects.get(username="demo_coordinator_d02").unit.code == "D02"
     assert User.objects.filter(username="demo_handler_d02s02").exists()
-
-
-# --- a district with a past (built relative to a fixed "now") ---------------------------------------
-
-NOW = datetime(2026, 12, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.fixture(scope="class")
-def year(django_db_setup, django_db_blocker):
-    """One district demo built on a fixed day, shared by the read-only tests of a class, rolled back."""
-    with time_machine.travel(NOW, tick=False), django_db_blocker.unblock(), transaction.atomic():
-        yield build_demo("district", 7)
-        transaction.set_rollback(True)
-
-
-def months_of(values):
-    return {f"{timezone.localtime(v):%Y-%m}" for v in values if v is not None}
-
-
-class TestADistrictWithAPast:
-    def test_it_receives_visits_on_their_rounds_dates_over_twelve_months(self, year, db):
-        visits = Visit.objects.select_related("round")
-        assert len(months_of(visits.values_list("received_at", flat=True))) >= 12
-        assert visits.filter(round__status="in_progress").exists()
-        for visit in visits:
-            day = timezone.localtime(visit.received_at).date()
-            assert visit.round.period_start <= day <= visit.round.period_end, visit.round.name
-
-    def test_it_opens_cases_in_at_least_ten_months_and_their_history_agrees(self, year, db):
-        assert len(months_of(Case.objects.values_list("opened_at", flat=True))) >= 10
-        assert Case.objects.filter(source="finding", state="closed").count() > 100
-        for case in Case.objects.filter(source="finding", state="closed").order_by("code")[:40]:
-            times = list(case.events.order_by("pk").values_list("at", flat=True))
-            assert times == sorted(times) and case.opened_at <= times[0]
-            assert case.closed_at == case.events.filter(action="verify_pass").latest("pk").at
-        assert Case.objects.filter(rework_count__gt=0, state="closed").exists()
-
-    def test_it_publishes_twelve_month_rankings(self, year, db):
-        months = Ranking.objects.filter(period_kind="month", level="street").order_by("month")
-        assert months.count() == 12
-        for ranking in months:
-            assert ranking.published_at > ranking.as_of  # published after the month it ranks
-            assert ranking.rows.filter(rank=1).exists()
-
-    def test_it_pairs_self_checks_with_official_visits_for_every_street(self, year, db, client):
-        units = selfcheck.reliability(UnitKind.STREET, months=selfcheck.recent_months(6, NOW.date()))
-        assert len(units) == 8
-        assert all(any(m.pairs for m in unit.months.values()) for unit in units)
-        client.force_login(User.objects.get(username="demo_coordinator"))
-        assert client.get(reverse("rankings:selfcheck")).status_code == 200
-
-    def test_its_dashboard_trend_has_twelve_points(self, year, db):
-        district = Unit.objects.get(kind=UnitKind.DISTRICT)
-        points = trend(User.objects.get(username="demo_coordinator"), district, NOW)
-        assert len(points["months"]) == 12
-        assert all(n > 0 for n in points["visits"]), points["visits"]
-        assert all(score is not None for score in points["mean_score"])
-        assert sum(1 for n in points["opened"] if n) >= 10
-
-
-def test_it_is_deterministic_with_its_history(db):
-    def fingerprint():
-        rows = Visit.objects.order_by("round__name", "site__code").values_list(
-            "round__name", "site__code", "score", "received_at"
-        )
-        return demo_digest(), list(rows), Case.objects.count()
-
-    with time_machine.travel(NOW, tick=False):
-        build_demo("district", 3, reset=True)
-        first = fingerprint()
-        build_demo("district", 3, reset=True)
-        assert fingerprint() == first
