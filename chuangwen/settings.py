@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +35,9 @@ def _secret_key() -> str:
     """Use SECRET_KEY when given; otherwise keep a generated one under var/ (never in the repository)."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    from chuangwen.audit import keyring  # Django-free; its writer is safe when two processes start at once
+
+    return keyring.load_or_create(VAR_DIR / "secret_key", nbytes=64).strip()
 
 
 PRODUCTION = os.environ.get("CHUANGWEN_MODE", "development") == "production"

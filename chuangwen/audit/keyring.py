@@ -51,7 +51,7 @@ def parse(text: str) -> Keyring:
     return tuple(keys)
 
 
-def load_or_create(path: Path) -> str:
+def load_or_create(path: Path, nbytes: int = 48) -> str:
     """The key text in ``path``; on first use a new random key is written there, readable by the owner only.
 
     Written to a private temporary file and linked into place, so a second process starting at the same
@@ -61,7 +61,7 @@ def load_or_create(path: Path) -> str:
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, (secrets.token_urlsafe(48) + "\n").encode())
+            os.write(fd, (secrets.token_urlsafe(nbytes) + "\n").encode())
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -197,3 +197,18 @@ def test_it_refuses_a_short_or_malformed_key(tmp_path):
     assert short.returncode != 0 and "shorter than 32 characters" in short.stderr
     twice = run_settings(tmp_path, AUDIT_HMAC_KEY=f"{KEY_2026},{KEY_2026}")
     assert twice.returncode != 0 and "given twice" in twice.stderr
+
+
+def test_it_gives_processes_starting_together_one_secret_key(tmp_path):
+    # Two web workers on a fresh install import the settings at the same moment: both must sign sessions
+    # with the same key, or a login made on one worker is refused by the other.
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_", "CHUANGWEN_", "SECRET_KEY"))}
+    base.update({"CHUANGWEN_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "chuangwen.settings"})
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+    starts = [
+        subprocess.Popen([sys.executable, "-c", code], env=base, stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    keys = {start.communicate(timeout=120)[0].strip() for start in starts}
+    assert len(keys) == 1 and len(keys.pop()) >= 64
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
