@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from chuangwen.cases.models import Case, CaseEvent, PhotoCheck, PhotoCheckState, PhotoFlag, PhotoFlagKind
 from chuangwen.evidence.derivatives import hamming, near_duplicates
 from chuangwen.evidence.models import Evidence
+from chuangwen.org.distance import haversine_m
 from chuangwen.rounds.models import Finding
-from chuangwen.rounds.routes import haversine_m
 
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User

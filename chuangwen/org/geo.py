@@ -26,12 +26,12 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from chuangwen.org.distance import EARTH_RADIUS_M
 from chuangwen.org.models import Unit, UnitKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180.0
 # A point this close to a boundary line counts as lying on it (typed coordinates carry ~7 decimals ≈ 1 cm).
 BORDER_EPSILON_M = 0.01

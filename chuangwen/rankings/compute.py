@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -56,7 +57,7 @@ from chuangwen.standards.models import SiteType, Standard
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = ZoneInfo(settings.TIME_ZONE)  # the district's local time (settings)
 LEVELS = (UnitKind.STREET, UnitKind.COMMUNITY, UnitKind.DEPARTMENT)
 OFFICIAL_KINDS = (RoundKind.UNANNOUNCED, RoundKind.REVISIT, RoundKind.PEER_CHECK)
 INSUFFICIENT_SAMPLE = gettext_lazy("样本不足（本周期没有计入的实地测评）")

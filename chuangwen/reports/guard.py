@@ -13,12 +13,12 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from chuangwen.cases.models import OPEN_STATES, Case
+from chuangwen.org.distance import haversine_m
 from chuangwen.org.geo import METRES_PER_DEGREE
 from chuangwen.reports import limits
 from chuangwen.reports.models import CitizenReport, ReportCategory, ReportSupporter
 from chuangwen.reports.public import public_code
 from chuangwen.reports.services import PHONE_RE, address_hash, keyed_hash, normalise_phone
-from chuangwen.rounds.routes import haversine_m
 
 # --- "me too" and the duplicate guard -------------------------------------------------------------------
 

@@ -14,11 +14,11 @@ from chuangwen.accounts.models import User
 from chuangwen.cases import services as case_services
 from chuangwen.cases.models import Case
 from chuangwen.cases.routing import RouteDecision, duty_rules, route
+from chuangwen.org.distance import haversine_m
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.reports.guard import add_supporter, degree_box
 from chuangwen.reports.models import CitizenReport
 from chuangwen.reports.services import SITE_RADIUS_M, current_check_item, keyed_hash
-from chuangwen.rounds.routes import haversine_m
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

@@ -10,7 +10,8 @@ import math
 from collections.abc import Sequence
 from typing import Generic, NamedTuple, TypeVar
 
-EARTH_RADIUS_M = 6_371_008.8
+from chuangwen.org.distance import haversine_m
+
 HILBERT_ORDER = 16  # a 65 536 × 65 536 grid over the sample's bounding box
 
 K = TypeVar("K")
@@ -20,14 +21,6 @@ class Stop(NamedTuple, Generic[K]):
     key: K
     lat: float
     lng: float
-
-
-def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance in metres between two WGS-84 points."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def hilbert_index(x: int, y: int, order: int = HILBERT_ORDER) -> int:

@@ -7,7 +7,6 @@ photos and the audit entry) is written in one transaction, or nothing is.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from chuangwen.audit.services import record
 from chuangwen.evidence.models import Evidence
 from chuangwen.org.coords import to_wgs84
+from chuangwen.org.distance import haversine_m
 from chuangwen.rounds import scoring
 from chuangwen.rounds.models import (
     Finding,
@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_DISTANCE_M = 300
-EARTH_RADIUS_M = 6_371_008.8
 OPEN_STATUSES = (RoundStatus.DRAWN, RoundStatus.IN_PROGRESS)
 
 
@@ -66,14 +65,6 @@ class VisitRefused(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"detail": self.detail, "code": self.code, **self.extra}
-
-
-def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance in metres between two WGS-84 points."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def max_distance_m(round_: Round) -> float:

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
@@ -36,7 +37,7 @@ from chuangwen.sites.models import Site
 from chuangwen.standards.models import CheckItem, Standard
 from chuangwen.workdays.services import deadline_for, end_of_day
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = ZoneInfo(settings.TIME_ZONE)  # the district's local time (settings)
 
 # Sites per type in an unannounced round of the demo district (≈ 40 sites).
 UNANNOUNCED_QUOTAS = {

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from chuangwen.accounts.models import Role, User
@@ -43,7 +44,7 @@ from chuangwen.rounds.services import (
 )
 from chuangwen.standards.models import Standard
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = ZoneInfo(settings.TIME_ZONE)  # the district's local time (settings)
 PAST_MONTHS = 12  # completed months before the current one: twelve month rankings
 SELF_CHECK_MONTHS = 3  # the streets' 自查 in the last months (the reliability page looks at six)
 SELF_CHECK_QUOTAS = {"ZD": 1, "BJ": 1}  # a street's 自查 when the office drew none of its sites that month

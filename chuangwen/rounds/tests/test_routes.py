@@ -8,14 +8,15 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chuangwen.org.distance import haversine_m
 from chuangwen.rounds import routes
 from chuangwen.rounds.routes import Stop
 
 
 def test_haversine_is_metres():
     # One thousandth of a degree of latitude is about 111 m anywhere.
-    assert 110 < routes.haversine_m(30.0, 120.0, 30.001, 120.0) < 112
-    assert routes.haversine_m(30.0, 120.0, 30.0, 120.0) == 0
+    assert 110 < haversine_m(30.0, 120.0, 30.001, 120.0) < 112
+    assert haversine_m(30.0, 120.0, 30.0, 120.0) == 0
 
 
 def test_walk_starts_west_and_always_goes_to_the_nearest():
@@ -32,8 +33,8 @@ def test_walk_starts_west_and_always_goes_to_the_nearest():
     assert walk[0] == min(stops, key=lambda s: s.lng)
     for i in range(len(walk) - 1):
         here, rest = walk[i], walk[i + 1 :]
-        nearest = min(routes.haversine_m(here.lat, here.lng, s.lat, s.lng) for s in rest)
-        assert routes.haversine_m(here.lat, here.lng, walk[i + 1].lat, walk[i + 1].lng) == nearest
+        nearest = min(haversine_m(here.lat, here.lng, s.lat, s.lng) for s in rest)
+        assert haversine_m(here.lat, here.lng, walk[i + 1].lat, walk[i + 1].lng) == nearest
 
 
 @settings(max_examples=100)
