@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from chinese_calendar import constants as cc
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = ZoneInfo(settings.TIME_ZONE)  # the district's local time (settings)
 ONE_DAY = timedelta(days=1)
 CACHE_SECONDS = 60.0
 # Longest run of non-working days searched before giving up (a table marking a whole year off is an error).
@@ -354,15 +355,3 @@ def warn_point(start: datetime, deadline: datetime) -> datetime:
         return start_of_day(nth_workday(start.date() + ONE_DAY, whole)) + ONE_DAY
     day = nth_workday(start.date() + ONE_DAY, whole + 1)
     return min(start_of_day(day) + timedelta(microseconds=rest), deadline)
-
-
-def traffic_light(opened_at: datetime, deadline: datetime, now: datetime, *, paused: bool = False) -> str:
-    """green below 80% of the allowed working time, yellow from 80% up to the deadline, red once overdue.
-
-    A paused case (挂账) is never red: it is tracked to its planned date instead.
-    """
-    if is_overdue(deadline, now, paused=paused):
-        return RED
-    if paused:
-        return GREEN
-    return GREEN if share_used(opened_at, deadline, now) < YELLOW_FROM else YELLOW

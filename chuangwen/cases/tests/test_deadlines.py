@@ -14,7 +14,8 @@ from chuangwen.cases.deadlines import deadline_fields, light_counts, light_of, l
 from chuangwen.cases.models import Case
 from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
-from chuangwen.workdays.services import RED, add_workdays, traffic_light, warn_point
+from chuangwen.workdays.services import RED, add_workdays, warn_point
+from chuangwen.workdays.tests.oracle import traffic_light
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MOMENTS = st.datetimes(

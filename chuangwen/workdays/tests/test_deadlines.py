@@ -9,8 +9,9 @@ import pytest
 
 from chuangwen.workdays import services
 from chuangwen.workdays.models import CalendarDay, DayKind
-from chuangwen.workdays.services import add_workdays, deadline_for, traffic_light, workdays_between
+from chuangwen.workdays.services import add_workdays, deadline_for, workdays_between
 from chuangwen.workdays.tests.conftest import at
+from chuangwen.workdays.tests.oracle import traffic_light
 
 US = timedelta(microseconds=1)
 
