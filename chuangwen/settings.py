@@ -226,6 +226,12 @@ EVIDENCE_REENCODE_ALL = env_bool("EVIDENCE_REENCODE_ALL", False)
 # Photos decoded at once per process; a request that gets no slot within the wait answers 503 (Retry-After).
 EVIDENCE_DECODE_CONCURRENCY = int(os.environ.get("EVIDENCE_DECODE_CONCURRENCY", "2"))
 EVIDENCE_DECODE_WAIT_SECONDS = float(os.environ.get("EVIDENCE_DECODE_WAIT_SECONDS", "5"))
+# Stored photos are scaled down to this longest side (pixels); display copies are smaller still.
+EVIDENCE_MAX_SIDE = int(os.environ.get("EVIDENCE_MAX_SIDE", "4096"))
+# A TrueType/OpenType font with Chinese glyphs for watermarks; empty: the first of Debian's CJK fonts found.
+EVIDENCE_WATERMARK_FONT = os.environ.get("EVIDENCE_WATERMARK_FONT", "")
+# The task worker's threads run at this Linux niceness, so uploads are answered first (0: unchanged).
+TASK_WORKER_NICENESS = int(os.environ.get("TASK_WORKER_NICENESS", "10"))
 # Only the ingest benchmark sets this: a baseline endpoint that stores bytes and a row without any check.
 BENCH_BASELINE = env_bool("CHUANGWEN_BENCH_BASELINE", False) and not PRODUCTION
 
@@ -418,6 +424,8 @@ CASES_RECURRENCE_DAYS = int(os.environ.get("CASES_RECURRENCE_DAYS", "90"))
 CASES_LEADER_AFTER_WORKDAYS = int(os.environ.get("CASES_LEADER_AFTER_WORKDAYS", "3"))
 # A 12345 hotline order without a 办理时限 is due this many working days after it was taken.
 CASES_HOTLINE_DEFAULT_DAYS = int(os.environ.get("CASES_HOTLINE_DEFAULT_DAYS", "5"))
+# The case list API counts exactly up to this many cases, then says "10 000+" (docs/cases.md).
+CASES_LIST_COUNT_CAP = int(os.environ.get("CASES_LIST_COUNT_CAP", "10000"))
 # Every date anyone enters lies from 1 January N years back to today + M years (chuangwen/core/bounds.py).
 DATE_PAST_YEARS = int(os.environ.get("DATE_PAST_YEARS", "20"))
 DATE_FUTURE_YEARS = int(os.environ.get("DATE_FUTURE_YEARS", "5"))
@@ -455,6 +463,16 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # --- Notifications (docs/notifications.md) -----------------------------------------------------------------
 # Outgoing messages (e-mail, DingTalk, WeCom) link back to the site with absolute URLs built on this.
 CHUANGWEN_BASE_URL = os.environ.get("CHUANGWEN_BASE_URL", "http://127.0.0.1:8000")
+# Where `chuangwen up` and `serve` listen, how many web workers they run, and the memory (MiB) past which a
+# web worker is replaced (0: never); each may also be given on the command line.
+CHUANGWEN_HOST = os.environ.get("CHUANGWEN_HOST", "127.0.0.1")
+CHUANGWEN_PORT = int(os.environ.get("CHUANGWEN_PORT", "8000"))
+WEB_WORKERS = int(os.environ.get("WEB_WORKERS", "2"))
+WEB_WORKER_MAX_RSS = int(os.environ.get("WEB_WORKER_MAX_RSS", "1024"))
+# Open311 GeoReport v2 (docs/open311.md): the jurisdiction served (default: the host of CHUANGWEN_BASE_URL)
+# and the contact shown in service discovery (default: 区文明办（创建办）).
+OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
 NOTIFY_HTTP_TIMEOUT = float(os.environ.get("NOTIFY_HTTP_TIMEOUT", "5"))
 
 LOGGING = {

@@ -28,8 +28,6 @@ router = Router(tags=["案卷"])
 
 PAGE_SIZE = 50
 MAX_PHOTOS = 50
-# The list counts at most this many cases (setting CASES_LIST_COUNT_CAP); beyond it "count_capped" is true.
-COUNT_CAP = 10_000
 
 
 class ErrorOut(Schema):
@@ -281,7 +279,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
     if filters.with_counts:
         counts = {"by_state": state_counts(cases), "by_light": light_counts(cases, now)}
     # Counting a subtree's 800 000 closed cases exactly costs seconds; stop at the cap (a page needs no more).
-    cap = int(getattr(settings, "CASES_LIST_COUNT_CAP", COUNT_CAP))
+    cap = int(settings.CASES_LIST_COUNT_CAP)
     count = cases.order_by()[: cap + 1].count()
     return {
         "count": min(count, cap),

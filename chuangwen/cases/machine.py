@@ -187,7 +187,7 @@ def _grant_extension(case: Case, given: Given) -> dict[str, Any]:
 
 def _pick_reverify(case: Case, given: Given) -> dict[str, Any]:
     """A configurable share of closed cases is checked again by someone else (CASES_REVERIFY_SHARE)."""
-    share = float(getattr(settings, "CASES_REVERIFY_SHARE", 0.1))
+    share = float(settings.CASES_REVERIFY_SHARE)
     return {"reverify_pending": _random.random() < share}
 
 

@@ -36,11 +36,11 @@ K = PhotoFlagKind
 
 
 def max_distance_m() -> float:
-    return float(getattr(settings, "CASES_PHOTO_MAX_DISTANCE_M", 200))
+    return float(settings.CASES_PHOTO_MAX_DISTANCE_M)
 
 
 def max_phash_bits() -> int:
-    return int(getattr(settings, "CASES_PHASH_MAX_DISTANCE", 6))
+    return int(settings.CASES_PHASH_MAX_DISTANCE)
 
 
 # --- which photos -------------------------------------------------------------------------------------------

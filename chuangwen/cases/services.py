@@ -121,7 +121,7 @@ def finding_description(finding: Finding) -> str:
 def earlier_case_recurring(finding: Finding) -> Case | None:
     """The closed case of the same site and item that this finding repeats (复发): closed within
     CASES_RECURRENCE_DAYS before the finding's round was published; the most recent one."""
-    days = int(getattr(settings, "CASES_RECURRENCE_DAYS", 90))
+    days = int(settings.CASES_RECURRENCE_DAYS)
     when = finding.round.published_at or timezone.now()
     return (
         Case.objects.filter(

@@ -51,7 +51,7 @@ IdPath = PathEx[int, P(ge=1, le=ID_MAX, description="ID")]
 
 
 def _years(name: str, default: int) -> int:
-    return max(1, min(int(getattr(settings, name, default)), MAX_YEARS))
+    return max(1, min(int(getattr(settings, name)), MAX_YEARS))
 
 
 def earliest_date(today: date | None = None) -> date:

@@ -33,7 +33,7 @@ _MISSING = object()
 
 
 def seconds() -> int:
-    return int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 60))
+    return int(settings.DASHBOARD_CACHE_SECONDS)
 
 
 def generation() -> int:

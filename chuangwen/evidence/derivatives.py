@@ -105,7 +105,7 @@ def near_duplicates(
 
 @lru_cache(maxsize=1)
 def cjk_font_path() -> str | None:
-    configured = getattr(settings, "EVIDENCE_WATERMARK_FONT", "")
+    configured = settings.EVIDENCE_WATERMARK_FONT
     for candidate in (configured, *CJK_FONTS):
         if candidate and Path(candidate).is_file():
             return str(candidate)

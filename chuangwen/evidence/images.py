@@ -27,11 +27,8 @@ from chuangwen.evidence.errors import Busy, ImageRejected
 from chuangwen.evidence.jpeg import rewrite_jpeg
 
 JPEG_QUALITY = 85
-DEFAULT_MAX_SIDE = 4096
 # A JPEG is decoded at 1/2, 1/4 or 1/8 scale when its long side still reaches this share of the stored size.
 DRAFT_MIN_SHARE = 0.75
-DEFAULT_DECODE_CONCURRENCY = 2
-DEFAULT_DECODE_WAIT_SECONDS = 5.0
 # ISO base media files (HEIC, AVIF, MP4 …) name their kind in the "ftyp" box.
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
 HEIF_GENERIC_BRANDS = {b"mif1", b"msf1"}
@@ -93,7 +90,7 @@ def max_pixels() -> int:
 
 
 def max_side() -> int:
-    return int(getattr(settings, "EVIDENCE_MAX_SIDE", DEFAULT_MAX_SIDE))
+    return int(settings.EVIDENCE_MAX_SIDE)
 
 
 def limit_pillow_pixels() -> None:
@@ -111,7 +108,7 @@ _held = threading.local()
 
 def _semaphore() -> threading.BoundedSemaphore:
     global _slots
-    size = max(1, int(getattr(settings, "EVIDENCE_DECODE_CONCURRENCY", DEFAULT_DECODE_CONCURRENCY)))
+    size = max(1, int(settings.EVIDENCE_DECODE_CONCURRENCY))
     with _slots_lock:
         if _slots is None or _slots[0] != size:
             _slots = (size, threading.BoundedSemaphore(size))
@@ -119,7 +116,7 @@ def _semaphore() -> threading.BoundedSemaphore:
 
 
 def decode_wait() -> float:
-    return float(getattr(settings, "EVIDENCE_DECODE_WAIT_SECONDS", DEFAULT_DECODE_WAIT_SECONDS))
+    return float(settings.EVIDENCE_DECODE_WAIT_SECONDS)
 
 
 @contextmanager
@@ -375,7 +372,7 @@ def _rewrite_only(im: Image.Image, orientation: int) -> bool:
     metadata (see :mod:`chuangwen.evidence.jpeg`); anything else is decoded and re-encoded."""
     return (
         im.format == "JPEG"
-        and not getattr(settings, "EVIDENCE_REENCODE_ALL", False)
+        and not settings.EVIDENCE_REENCODE_ALL
         and orientation not in TRANSPOSE
         and im.mode in ("RGB", "L")
         and max(im.size) <= max_side()

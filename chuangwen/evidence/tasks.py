@@ -6,6 +6,7 @@ import logging
 import os
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
@@ -25,8 +26,8 @@ CATCH_UP_BATCH = 500
 def yield_cpu_to_web_requests() -> None:
     """Each worker thread runs at a lower CPU priority (Linux niceness is per thread), so that a burst of
     uploads is answered first and its display copies are made when the web server has room: derivatives are
-    background work by design. Environment variable TASK_WORKER_NICENESS (default 10; 0 turns it off)."""
-    niceness = int(os.environ.get("TASK_WORKER_NICENESS", "10"))
+    background work by design. Setting TASK_WORKER_NICENESS (default 10; 0 turns it off)."""
+    niceness = int(settings.TASK_WORKER_NICENESS)
     if niceness > 0 and hasattr(os, "nice"):
         try:
             os.nice(niceness)

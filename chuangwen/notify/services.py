@@ -283,7 +283,7 @@ def _timed_out(timeout: float) -> str:
 
 def _post_json(url: str, payload: dict[str, Any]) -> None:
     """POST the payload; both robots answer {"errcode": 0, "errmsg": "ok"} when they took it."""
-    timeout = float(getattr(settings, "NOTIFY_HTTP_TIMEOUT", 5))
+    timeout = float(settings.NOTIFY_HTTP_TIMEOUT)
     data = json.dumps(payload, ensure_ascii=False).encode()
     request = urllib.request.Request(
         url, data=data, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}

@@ -6,7 +6,6 @@ The views only parse and render; everything that decides something is here, as p
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -53,7 +52,7 @@ class Open311Error(Exception):
 
 def jurisdiction_id() -> str:
     """The one jurisdiction served: ``OPEN311_JURISDICTION_ID``, else the host of ``CHUANGWEN_BASE_URL``."""
-    configured = getattr(settings, "OPEN311_JURISDICTION_ID", "") or os.environ.get("OPEN311_JURISDICTION_ID")
+    configured = settings.OPEN311_JURISDICTION_ID
     if configured:
         return str(configured)
     host = urlsplit(settings.CHUANGWEN_BASE_URL).hostname or "localhost"

@@ -72,7 +72,7 @@ def open311_view(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
 def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     document = {
         "changeset": CHANGESET,
-        "contact": getattr(settings, "OPEN311_CONTACT", "") or _("区文明办（创建办）"),
+        "contact": settings.OPEN311_CONTACT or _("区文明办（创建办）"),
         "key_service": _("接入密钥（api_key）由系统管理员在后台“Open311 接入方”中签发"),
         "endpoints": [
             {

@@ -172,7 +172,7 @@ def _validate(
         errors["phone"] = [_("手机号格式不正确，应为 11 位手机号码")]
     if len(address or "") > 200:
         errors["address"] = [_("地址不能超过 200 个字")]
-    limit = int(getattr(settings, "REPORTS_MAX_PHOTOS", 6))
+    limit = int(settings.REPORTS_MAX_PHOTOS)
     if len(photos) > limit:
         errors["photos"] = [_("最多上传 %(n)d 张照片") % {"n": limit}]
     if errors:

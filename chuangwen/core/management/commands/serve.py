@@ -59,13 +59,13 @@ class Command(BaseCommand):
     help = "启动 Web 服务（granian）与后台任务进程（huey），进程意外退出时自动重启"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("CHUANGWEN_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("CHUANGWEN_PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+        parser.add_argument("--host", default=settings.CHUANGWEN_HOST)
+        parser.add_argument("--port", type=int, default=settings.CHUANGWEN_PORT)
+        parser.add_argument("--workers", type=int, default=settings.WEB_WORKERS)
         parser.add_argument(
             "--max-rss",
             type=int,
-            default=int(os.environ.get("WEB_WORKER_MAX_RSS", "1024")),
+            default=settings.WEB_WORKER_MAX_RSS,
             help="单个 Web 工作进程内存上限（MiB），超过后自动替换；0 表示不限",
         )
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")

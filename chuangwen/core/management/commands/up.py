@@ -6,7 +6,6 @@ an administrator exists (``chuangwen create-admin USERNAME``).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.conf import settings
@@ -23,8 +22,8 @@ class Command(BaseCommand):
     help = "初始化数据库与演示数据，并启动系统"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("CHUANGWEN_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("CHUANGWEN_PORT", "8000")))
+        parser.add_argument("--host", default=settings.CHUANGWEN_HOST)
+        parser.add_argument("--port", type=int, default=settings.CHUANGWEN_PORT)
         parser.add_argument("--no-serve", action="store_true", help="只初始化，不启动服务")
 
     def handle(self, *args: Any, **options: Any) -> None:
