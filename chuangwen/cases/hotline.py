@@ -28,7 +28,7 @@ from chuangwen.audit.models import Outcome
 from chuangwen.audit.services import record
 from chuangwen.cases import services
 from chuangwen.cases.exceptions import TransitionRefused
-from chuangwen.cases.models import Case, CaseEvent, CaseSource, CaseState
+from chuangwen.cases.models import Case, CaseSource
 from chuangwen.core.bounds import date_error
 from chuangwen.core.cells import CellError, number, text
 from chuangwen.core.imports import (
@@ -387,9 +387,12 @@ def open_hotline_case(order: HotlineOrder, coordinator: User, request: HttpReque
     The machine checks the dispatch (the coordinator's role, the unit in his scope); a refusal raises and the
     caller's transaction keeps nothing."""
     with transaction.atomic():
-        case = services.create_case(
-            source=CaseSource.HOTLINE,
-            state=CaseState.NEW,
+        data = {"external_ref": order.external_ref}
+        case = services.open_case(
+            CaseSource.HOTLINE,
+            coordinator,
+            request=request,
+            data=data,
             title=order.title[:200],
             description=order.description,
             external_ref=order.external_ref,
@@ -398,12 +401,8 @@ def open_hotline_case(order: HotlineOrder, coordinator: User, request: HttpReque
             lng=order.lng,
             lat=order.lat,
             opened_at=order.opened_at,
-            created_by=coordinator,
         )
-        data = {"source": CaseSource.HOTLINE.value, "external_ref": order.external_ref}
-        CaseEvent.objects.create(
-            case=case, action="open", from_state="", to_state=case.state, actor=coordinator, data=data
-        )
+        data = {"source": CaseSource.HOTLINE.value, **data}
         routing = _("12345 热线工单指定的承办单位")
         services.apply(
             case, "triage_accept", coordinator, unit=order.unit, deadline=order.deadline,

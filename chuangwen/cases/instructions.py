@@ -20,7 +20,7 @@ from chuangwen.audit.services import record
 from chuangwen.cases import services
 from chuangwen.cases.deadlines import deadline_fields
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
-from chuangwen.cases.models import OPEN_STATES, Case, CaseEvent, CaseSource, CaseState, Instruction
+from chuangwen.cases.models import OPEN_STATES, Case, CaseEvent, CaseSource, Instruction
 from chuangwen.core.bounds import check_date
 from chuangwen.org.models import Unit
 from chuangwen.sites.models import Site
@@ -129,20 +129,16 @@ def open_instruction_case(
     # Working days are counted before the write transaction starts, so the lock is never held for them.
     times = deadline_fields(now, deadline)
     with transaction.atomic():
-        case = services.create_case(
-            source=CaseSource.INSTRUCTION, state=CaseState.DISPATCHED, title=title.strip(),
-            description=description.strip(), unit=unit, site=site,
+        case = services.open_case(
+            CaseSource.INSTRUCTION, actor, request=request,
+            data={"unit_id": unit.pk, "unit_name": unit.name},
+            event_data={"deadline": deadline.isoformat()},
+            title=title.strip(), description=description.strip(), unit=unit, site=site,
             area_unit=site.area_unit if site is not None else unit,
             lat=site.lat if site else None, lng=site.lng if site else None,
             address=site.address[:200] if site else "",
-            opened_at=now, created_by=actor, **times,
+            opened_at=now, **times,
         )  # fmt: skip
-        data = {"source": CaseSource.INSTRUCTION.value, "unit_id": unit.pk, "unit_name": unit.name}
-        CaseEvent.objects.create(
-            case=case, action="open", from_state="", to_state=case.state, actor=actor, at=now,
-            data={**data, "deadline": deadline.isoformat()},
-        )  # fmt: skip
-        record(request, "case.open", obj=case, actor=actor, detail=data)
         _add(case, actor, (text or title).strip(), deadline, request)
     return case
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from chuangwen.accounts.models import Role
 from chuangwen.cases import deadlines
 from chuangwen.cases.exceptions import TransitionRefused
-from chuangwen.cases.models import OPEN_STATES, Case, CaseState
+from chuangwen.cases.models import OPEN_STATES, Case, CaseSource, CaseState
 
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User
@@ -318,6 +318,18 @@ TABLE: dict[tuple[str, str], Transition] = {
         for state in sorted(OPEN_STATES)
     },
 }
+
+# The opening: a case comes to exist in the state its source gives it (``services.open_case`` is the only
+# door). A finding, a 12345 order and a citizen's report wait in ``new`` for triage (the hotline import then
+# triages its order at once, through ``triage_accept``); a leader's or coordinator's instruction case is
+# dispatched from birth, to the unit and with the deadline the instruction names.
+OPENINGS: dict[str, str] = {
+    CaseSource.FINDING: S.NEW,
+    CaseSource.HOTLINE: S.NEW,
+    CaseSource.CITIZEN: S.NEW,
+    CaseSource.INSTRUCTION: S.DISPATCHED,
+}
+assert set(OPENINGS) == set(CaseSource.values)
 
 ACTIONS: tuple[str, ...] = tuple(ACTION_LABELS)
 assert {action for _state, action in TABLE} == set(ACTIONS)

@@ -1,5 +1,6 @@
-"""The one way a case changes: ``apply`` follows the table of ``machine.py``, in one transaction, with
-optimistic locking, a history entry and an audit entry. ``open_case_from_finding`` opens a case."""
+"""The one way a case comes to exist and the one way it changes: ``open_case`` (every source calls it) and
+``apply``, which follows the table of ``machine.py`` in one transaction, with optimistic locking, a history
+entry and an audit entry."""
 
 from __future__ import annotations
 
@@ -73,6 +74,36 @@ def create_case(**fields: Any) -> Case:
 # --- opening -----------------------------------------------------------------------------------------------
 
 
+def open_case(
+    source: str,
+    actor: User | None,
+    *,
+    request: HttpRequest | None = None,
+    data: dict[str, Any] | None = None,
+    event_data: dict[str, Any] | None = None,
+    audit: dict[str, Any] | None = None,
+    photos: Iterable[Evidence] = (),
+    **fields: Any,
+) -> Case:
+    """The one door through which a case comes to exist, whatever its source: the case in the state
+    ``machine.OPENINGS`` gives its source, its ``open`` history event (``data``, plus ``event_data``; with the
+    reporter's ``photos``) and the ``case.open`` audit entry (``data``, plus ``audit``). Call it inside the
+    caller's transaction with everything already checked."""
+    state = machine.OPENINGS[source]
+    data = {"source": str(source), **(data or {})}
+    with transaction.atomic():
+        case = create_case(source=source, state=state, created_by=actor, **fields)
+        event = CaseEvent.objects.create(
+            case=case, action="open", from_state="", to_state=state, actor=actor,
+            data={**data, **(event_data or {})},
+        )  # fmt: skip
+        photos = list(photos)
+        if photos:
+            event.photos.set(photos)
+        record(request, "case.open", obj=case, actor=actor, detail={**data, **(audit or {})})
+    return case
+
+
 @transaction.atomic
 def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRequest | None = None) -> Case:
     """Open the case of a published finding (once: a second call returns the same case).
@@ -88,9 +119,14 @@ def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRe
     if finding.status == FindingStatus.HIDDEN:
         raise TransitionRefused(_("测评批次尚未发布，不能立案"))
     site = finding.site
-    case = create_case(
-        source=CaseSource.FINDING,
-        state=CaseState.NEW,
+    recurrence_of = earlier_case_recurring(finding)
+    data = {"recurrence_of": recurrence_of.code} if recurrence_of else {}
+    return open_case(
+        CaseSource.FINDING,
+        actor,
+        request=request,
+        data=data,
+        audit={"finding": finding.pk},
         title=f"{site.name}：{finding.check_item.text}"[:200],
         description=finding_description(finding),
         site=site,
@@ -99,16 +135,8 @@ def open_case_from_finding(finding: Finding, actor: User | None, request: HttpRe
         area_unit=site.area_unit,
         lat=site.lat,
         lng=site.lng,
-        created_by=actor,
-        recurrence_of=earlier_case_recurring(finding),
+        recurrence_of=recurrence_of,
     )
-    data = {"recurrence_of": case.recurrence_of.code} if case.recurrence_of else {}
-    CaseEvent.objects.create(
-        case=case, action="open", from_state="", to_state=case.state, actor=actor, data=data
-    )
-    detail = {"finding": finding.pk, "source": case.source, **data}
-    record(request, "case.open", obj=case, actor=actor, detail=detail)
-    return case
 
 
 def finding_description(finding: Finding) -> str:

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import record
 from chuangwen.cases import services as case_services
-from chuangwen.cases.models import CaseEvent, CaseSource, CaseState
+from chuangwen.cases.models import CaseSource, CaseState
 from chuangwen.evidence.errors import EvidenceError
 from chuangwen.evidence.images import PreparedPhoto, decode_slot
 from chuangwen.evidence.models import Evidence, EvidenceKind
@@ -311,9 +311,19 @@ def _create(
     request: HttpRequest | None,
 ) -> CitizenReport:
     item = current_check_item(category.check_item_code)
-    case = case_services.create_case(
-        source=CaseSource.CITIZEN,
-        state=CaseState.NEW,
+    for _attempt in range(10):
+        code = new_tracking_code()
+        if not CitizenReport.objects.filter(tracking_code=code).exists():
+            break
+    if evidence:
+        Evidence.objects.filter(pk__in=[e.pk for e in evidence]).update(kind=EvidenceKind.PROBLEM)
+    case = case_services.open_case(
+        CaseSource.CITIZEN,
+        user,
+        request=request,
+        data={"tracking_code": code, "channel": source},
+        audit={"photos": len(evidence)},
+        photos=evidence,
         title=f"{category.name}：{text}"[:60],
         description=text,
         check_item=item,
@@ -321,13 +331,8 @@ def _create(
         address=address,
         lat=lat,
         lng=lng,
-        created_by=user,
     )
-    for _attempt in range(10):
-        code = new_tracking_code()
-        if not CitizenReport.objects.filter(tracking_code=code).exists():
-            break
-    report = CitizenReport.objects.create(
+    return CitizenReport.objects.create(
         tracking_code=code,
         case=case,
         category=category,
@@ -341,16 +346,6 @@ def _create(
         integration=integration,
         address_hash=ip_hash,
     )
-    if evidence:
-        Evidence.objects.filter(pk__in=[e.pk for e in evidence]).update(kind=EvidenceKind.PROBLEM)
-    data = {"source": CaseSource.CITIZEN.value, "tracking_code": report.tracking_code, "channel": source}
-    event = CaseEvent.objects.create(
-        case=case, action="open", from_state="", to_state=case.state, actor=user, data=data
-    )
-    if evidence:
-        event.photos.set(evidence)
-    record(request, "case.open", obj=case, actor=user, detail={**data, "photos": len(evidence)})
-    return report
 
 
 # --- rating and reopening -------------------------------------------------------------------------------

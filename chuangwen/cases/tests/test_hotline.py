@@ -87,6 +87,10 @@ def test_it_imports_a_utf8_csv_and_dispatches_each_order(people, org):
     assert b.deadline == add_workdays(timezone.make_aware(datetime(2026, 11, 3, 8, 5)), 3)
     entry = AuditEntry.objects.filter(action="import_hotline").get()
     assert entry.detail["created"] == 2
+    # Opened through the one door like every case: each has its own case.open audit entry.
+    opened_entries = AuditEntry.objects.filter(action="case.open").order_by("seq")
+    assert [e.detail["external_ref"] for e in opened_entries] == ["GD001", "GD002"]
+    assert {e.detail["source"] for e in opened_entries} == {"hotline"}
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])

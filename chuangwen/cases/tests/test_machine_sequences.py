@@ -109,3 +109,4 @@ def test_it_follows_the_table_through_any_sequence(org, people):
             suppress_health_check=[HealthCheck.function_scoped_fixture],
         ),
     )
+

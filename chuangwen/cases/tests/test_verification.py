@@ -109,7 +109,7 @@ def test_it_links_a_recurrence_within_the_window(org, people, sites, standard, s
     Round.objects.filter(pk=second_round.pk).update(published_at=timezone.now() + timedelta(days=10))
     new = services.open_case_from_finding(finding_at(second_round, site, item, people["inspector"]), None)
     assert new.recurrence_of == old and list(old.recurrences.all()) == [new]
-    assert new.events.get(action="open").data == {"recurrence_of": old.code}
+    assert new.events.get(action="open").data == {"source": "finding", "recurrence_of": old.code}
     page = client_for(people["coordinator"]).get(f"/cases/{new.pk}/").content.decode()
     assert "复发" in page and old.code in page
 
