@@ -142,8 +142,10 @@ def reference_sql(config: Any) -> str:
     in hundredths and rates in ten-thousandths as HUGEINTs, weights are scaled to integers, and every
     division that is rounded is done as ``(2·p + q) // (2·q)``; so a mean that falls exactly on x.xx5 rounds
     the same way in both (floating point would not, and ranks would differ by ties)."""
-    from chuangwen.rankings.compute import LEVELS, NOT_COUNTED, OFFICIAL_KINDS
+    from chuangwen.cases.models import NOT_COUNTED_STATES
+    from chuangwen.rankings.compute import LEVELS
     from chuangwen.rankings.config import INDICATORS, NEGATIVE
+    from chuangwen.rounds.models import OFFICIAL_KINDS
 
     def strings(values: Iterable[Any]) -> str:
         return ", ".join(f"'{v}'" for v in values)
@@ -235,7 +237,7 @@ onsite AS (
 cc AS (
   SELECT c.*, (c.state = 'closed' AND c.closed_at IS NOT NULL AND c.closed_at <= $as_of) AS closed
   FROM cases c
-  WHERE c.unit_id IS NOT NULL AND c.state NOT IN ({strings(NOT_COUNTED)})
+  WHERE c.unit_id IS NOT NULL AND c.state NOT IN ({strings(NOT_COUNTED_STATES)})
 ),
 pc AS (
   SELECT cc.*, (closed AND (deadline IS NULL OR closed_at <= deadline)) AS on_time

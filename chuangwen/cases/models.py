@@ -46,6 +46,8 @@ OPEN_STATES = frozenset(
         CaseState.SUSPENDED,
     }
 )
+# Cases that never count in a ranking or an indicator: not a problem (rejected, a duplicate) or withdrawn.
+NOT_COUNTED_STATES = (CaseState.REJECTED, CaseState.DUPLICATE, CaseState.CANCELLED)
 
 
 class CaseSource(models.TextChoices):

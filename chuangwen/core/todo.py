@@ -99,9 +99,8 @@ def visit_items(user: User) -> list[TodoItem]:
 
 def ranking_items(user: User) -> list[TodoItem]:
     """Published rounds of the coordinator's office with no ranking yet: a link to compute and publish."""
-    from chuangwen.rankings.compute import OFFICIAL_KINDS
     from chuangwen.rankings.models import Ranking
-    from chuangwen.rounds.models import Round, RoundStatus
+    from chuangwen.rounds.models import OFFICIAL_KINDS, Round, RoundStatus
 
     ranked = Ranking.objects.filter(round=OuterRef("pk"))
     rounds = (

@@ -13,20 +13,18 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
-from chuangwen.cases.models import OPEN_STATES, Case, CaseState
+from chuangwen.cases.models import NOT_COUNTED_STATES, OPEN_STATES, Case, CaseState
 from chuangwen.org.models import UnitKind
 from chuangwen.rankings.config import INDICATORS
 
 if TYPE_CHECKING:
     from chuangwen.rankings.compute import Period
 
-NOT_COUNTED = (CaseState.REJECTED, CaseState.DUPLICATE, CaseState.CANCELLED)
-
 
 def period_cases(period: Period) -> Any:
     """The cases a period may count: routed, not rejected, duplicate or cancelled, and due or closed in the
     period, or still open (a what-if may close one now). ``counts_in_period`` makes the final choice."""
-    cases = Case.objects.filter(unit__isnull=False).exclude(state__in=NOT_COUNTED)
+    cases = Case.objects.filter(unit__isnull=False).exclude(state__in=NOT_COUNTED_STATES)
     due = Q(deadline__gte=period.start, deadline__lt=period.end)
     closed = Q(closed_at__gte=period.start, closed_at__lt=period.end)
     return cases.filter(due | closed | Q(state__in=list(OPEN_STATES)))

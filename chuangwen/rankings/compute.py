@@ -41,7 +41,6 @@ from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rankings import formulas
 from chuangwen.rankings.caserules import (
     CASE_FIELDS,
-    NOT_COUNTED,
     case_counts,
     case_owner,
     case_row,
@@ -51,7 +50,7 @@ from chuangwen.rankings.caserules import (
     period_cases,
 )
 from chuangwen.rankings.config import INDICATORS, RankingConfig, ranking_config
-from chuangwen.rounds.models import Round, RoundKind, RoundStatus, Visit, VisitStatus
+from chuangwen.rounds.models import OFFICIAL_KINDS, Round, RoundKind, RoundStatus, Visit, VisitStatus
 from chuangwen.standards.models import SiteType, Standard
 
 if TYPE_CHECKING:
@@ -59,7 +58,6 @@ if TYPE_CHECKING:
 
 TZ = ZoneInfo(settings.TIME_ZONE)  # the district's local time (settings)
 LEVELS = (UnitKind.STREET, UnitKind.COMMUNITY, UnitKind.DEPARTMENT)
-OFFICIAL_KINDS = (RoundKind.UNANNOUNCED, RoundKind.REVISIT, RoundKind.PEER_CHECK)
 INSUFFICIENT_SAMPLE = gettext_lazy("样本不足（本周期没有计入的实地测评）")
 
 
@@ -438,7 +436,6 @@ def compute_all(
 __all__ = [
     "CASE_FIELDS",
     "LEVELS",
-    "NOT_COUNTED",
     "Period",
     "Scene",
     "UnitScore",

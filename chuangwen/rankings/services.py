@@ -19,7 +19,6 @@ from chuangwen.notify.services import notify
 from chuangwen.rankings.compute import (
     INSUFFICIENT_SAMPLE,
     LEVELS,
-    OFFICIAL_KINDS,
     Period,
     UnitScore,
     compute,
@@ -27,7 +26,7 @@ from chuangwen.rankings.compute import (
 )
 from chuangwen.rankings.config import ranking_config
 from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
-from chuangwen.rounds.models import Round
+from chuangwen.rounds.models import OFFICIAL_KINDS, Round
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

@@ -24,13 +24,13 @@ from chuangwen.cases.exports import require_format, spreadsheet_response
 from chuangwen.core.bounds import date_error, parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.rankings import selfcheck, services, whatif
-from chuangwen.rankings.compute import LEVELS, OFFICIAL_KINDS, Period, UnitScore, compute
+from chuangwen.rankings.compute import LEVELS, Period, UnitScore, compute
 from chuangwen.rankings.config import INDICATOR_NAMES, INDICATORS
 from chuangwen.rankings.drilldown import Drilldown, drilldown, may_see_unit, visible_row, visible_unit
 from chuangwen.rankings.method import method
 from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
 from chuangwen.rankings.services import is_coordinator, may_oversee, row_out
-from chuangwen.rounds.models import Round, RoundStatus
+from chuangwen.rounds.models import OFFICIAL_KINDS, Round, RoundStatus
 
 # --- who may do what ---------------------------------------------------------------------------------------
 

@@ -28,6 +28,10 @@ class RoundKind(models.TextChoices):
     PEER_CHECK = "peer_check", _("互查")
 
 
+# The kinds whose visits score a unit (rankings, dashboards): a unit's own 自查 never scores it.
+OFFICIAL_KINDS = (RoundKind.UNANNOUNCED, RoundKind.REVISIT, RoundKind.PEER_CHECK)
+
+
 class RoundStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     DRAWN = "drawn", _("已抽样")

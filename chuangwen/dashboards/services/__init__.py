@@ -26,7 +26,6 @@ from chuangwen.dashboards.services.heatmap import (
 )
 from chuangwen.dashboards.services.indicators import (
     DISPOSAL_DAYS,
-    NOT_COUNTED,
     WINDOW_MONTHS,
     Indicators,
     chart_labels,
@@ -44,7 +43,6 @@ from chuangwen.dashboards.services.overview import (
 )
 from chuangwen.dashboards.services.scope import (
     OVERVIEW_ROLES,
-    SCORED_KINDS,
     may_overview,
     published_findings,
     published_visits,
@@ -68,10 +66,8 @@ __all__ = [
     "DISPOSAL_DAYS",
     "HOTSPOTS",
     "MAX_POINTS",
-    "NOT_COUNTED",
     "OPEN_CASES_SHOWN",
     "OVERVIEW_ROLES",
-    "SCORED_KINDS",
     "TOP_CATEGORIES",
     "WINDOW_MONTHS",
     "WORST_SITES",

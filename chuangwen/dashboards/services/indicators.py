@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chuangwen.cases.deadlines import light_counts, overdue_q
-from chuangwen.cases.models import OPEN_STATES, CaseState
+from chuangwen.cases.models import NOT_COUNTED_STATES, OPEN_STATES, CaseState
 from chuangwen.dashboards.services.scope import scoped_cases, scored_visits
 from chuangwen.rounds.models import VisitQuerySet
 
@@ -26,7 +26,6 @@ WINDOW_MONTHS = 12
 # 处置率 on the overview: of the cases opened in the last DISPOSAL_DAYS days, the share closed now.
 DISPOSAL_DAYS = 30
 # Cases that never were real work: they count neither as opened nor in 处置率.
-NOT_COUNTED = (CaseState.REJECTED, CaseState.DUPLICATE, CaseState.CANCELLED)
 
 
 # --- Key indicators ----
@@ -106,7 +105,9 @@ def indicators(user: User, unit: Unit, now: datetime | None = None) -> Indicator
     result.open_total = open_cases.count()
     result.lights = light_counts(open_cases, now)
     result.overdue = cases.filter(overdue_q(now)).count()
-    recent = cases.filter(opened_at__gte=now - timedelta(days=DISPOSAL_DAYS)).exclude(state__in=NOT_COUNTED)
+    recent = cases.filter(opened_at__gte=now - timedelta(days=DISPOSAL_DAYS)).exclude(
+        state__in=NOT_COUNTED_STATES
+    )
     counts = recent.aggregate(n=Count("pk"), closed=Count("pk", filter=Q(state=CaseState.CLOSED)))
     result.recent_cases, result.recent_closed = counts["n"], counts["closed"]
     if result.recent_cases:
@@ -158,7 +159,7 @@ def trend(user: User, unit: Unit, now: datetime | None = None) -> dict[str, Any]
         .values("month")
         .annotate(n=Count("pk"), score=Avg("score"), rate=Avg("score_rate"))
     }
-    cases = scoped_cases(user, unit).exclude(state__in=NOT_COUNTED)
+    cases = scoped_cases(user, unit).exclude(state__in=NOT_COUNTED_STATES)
     opened = {
         _month_key(row["month"]): row["n"]
         for row in cases.filter(opened_at__gte=since)

@@ -14,9 +14,9 @@ from django.db.models import Q
 from chuangwen.accounts.models import Role
 from chuangwen.cases.models import Case, CaseQuerySet
 from chuangwen.rounds.models import (
+    OFFICIAL_KINDS,
     Finding,
     FindingQuerySet,
-    RoundKind,
     RoundStatus,
     Visit,
     VisitQuerySet,
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 # Who may open the overview, the big screen and the heat map.
 OVERVIEW_ROLES = frozenset({Role.COORDINATOR, Role.LEADER})
 # Scores are the official ones: a unit's own self-check (自查) never enters a score shown to leaders.
-SCORED_KINDS = (RoundKind.UNANNOUNCED, RoundKind.REVISIT, RoundKind.PEER_CHECK)
 
 
 def may_overview(user: User) -> bool:
@@ -55,7 +54,7 @@ def published_visits(user: User, unit: Unit) -> VisitQuerySet:
 
 def scored_visits(user: User, unit: Unit) -> VisitQuerySet:
     """The visits whose scores count: official kinds, with a score."""
-    return published_visits(user, unit).filter(round__kind__in=SCORED_KINDS, score__isnull=False)
+    return published_visits(user, unit).filter(round__kind__in=OFFICIAL_KINDS, score__isnull=False)
 
 
 def published_findings(user: User, unit: Unit) -> FindingQuerySet:
