@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chuangwen.core.context_processors.site_settings",
+                "chuangwen.accounts.context_processors.capabilities",
                 "chuangwen.notify.context_processors.inbox",
             ],
         },

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, P, Query, QueryEx, Schema
 
+from chuangwen.accounts.capabilities import may_oversee
 from chuangwen.cases import board, casemap, disputes
 from chuangwen.cases.api import CaseFilters, ErrorOut, UnitRef, _ref, form_data, router
-from chuangwen.cases.board import may_oversee
 from chuangwen.cases.forms import CaseFilterForm
 from chuangwen.cases.models import Case
 from chuangwen.core.bounds import COUNT_MAX

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from chuangwen.accounts.models import Role
 from chuangwen.cases.forms import light_counts
 from chuangwen.cases.models import OPEN_STATES, Case, CaseEvent, CaseState
 from chuangwen.cases.routing import RouteDecision, route
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from chuangwen.accounts.models import User
 
 # Who may open the board and the disputes (leaders read only); only coordinators dispatch.
-OVERSEERS = frozenset({Role.COORDINATOR.value, Role.LEADER.value})
 # The board lists at most this many cases awaiting triage; the worklist has the rest.
 TRIAGE_LIMIT = 200
 TRIAGE_STATES = (CaseState.NEW, CaseState.RETURNED)
@@ -56,10 +54,6 @@ class UnitLights:
 class PendingRequest:
     case: Case
     return_reason: str
-
-
-def may_oversee(user: User) -> bool:
-    return user.is_authenticated and user.role in OVERSEERS
 
 
 def last_return_reasons(case_ids: list[int]) -> dict[int, str]:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chuangwen.accounts.models import Role
+from chuangwen.accounts import capabilities
 from chuangwen.audit.services import record
 from chuangwen.cases import board, casemap, disputes
 from chuangwen.cases.exports import require_format, spreadsheet_response
@@ -28,9 +28,9 @@ from chuangwen.workdays.services import GREEN, RED, YELLOW
 def require_overseer(request: HttpRequest) -> bool:
     """Coordinators and leaders may look; anyone else is refused. Returns whether the viewer may act."""
     user = user_of(request)
-    if not board.may_oversee(user):
+    if not capabilities.may_oversee(user):
         raise PermissionDenied(_("只有文明办协调员和区领导可以查看此页面。"))
-    return user.role == Role.COORDINATOR
+    return capabilities.is_coordinator(user)
 
 
 @login_required

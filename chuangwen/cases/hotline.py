@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chuangwen.accounts import capabilities
 from chuangwen.accounts.models import Role
 from chuangwen.audit.models import Outcome
 from chuangwen.audit.services import record
@@ -84,7 +85,7 @@ Mapping = dict[str, str]  # our field → the header of the uploaded file that h
 
 
 def can_import_hotline(user: User) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.role == Role.COORDINATOR))
+    return capabilities.may_import_hotline(user)
 
 
 # --- reading the file -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chuangwen.accounts.models import Role
+from chuangwen.accounts.capabilities import may_instruct
 from chuangwen.audit.services import record
 from chuangwen.cases import services
 from chuangwen.cases.deadlines import deadline_fields
@@ -30,12 +30,7 @@ if TYPE_CHECKING:
 
     from chuangwen.accounts.models import User
 
-INSTRUCTING_ROLES = frozenset({Role.LEADER.value, Role.COORDINATOR.value})
 TEXT_MAX = 2000
-
-
-def may_instruct(user: User) -> bool:
-    return bool(user.is_authenticated and user.role in INSTRUCTING_ROLES and user.unit_id is not None)
 
 
 def _refuse_role(actor: User) -> None:

@@ -16,9 +16,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from chuangwen.accounts.capabilities import may_instruct
 from chuangwen.cases import hotline
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
-from chuangwen.cases.instructions import instruct, may_instruct, open_instruction_case
+from chuangwen.cases.instructions import instruct, open_instruction_case
 from chuangwen.cases.intake_forms import (
     HotlineMappingForm,
     HotlineUploadForm,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from chuangwen.accounts import capabilities
 from chuangwen.accounts.models import User
 from chuangwen.audit.services import record
 from chuangwen.cases import machine, photochecks, services
@@ -50,6 +51,8 @@ PAGE_SIZE = 50
 def filtered_cases(request: HttpRequest) -> tuple[CaseFilterForm, CaseQuerySet]:
     """The viewer's cases narrowed by the GET filters (the same rules for the list, counts and exports)."""
     user = user_of(request)
+    if not capabilities.may_see_registry(user):
+        raise PermissionDenied(_("您的角色不使用案卷台账。"))
     form = CaseFilterForm(request.GET, user=user)
     cases = form.filter(Case.objects.visible_to(user)).select_related("site", "unit", "area_unit")
     return form, cases

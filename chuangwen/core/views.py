@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from chuangwen.accounts import capabilities
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import client_address
 from chuangwen.core import csp_reports, todo
@@ -21,8 +22,6 @@ from chuangwen.org.models import Unit, UnitKind
 from chuangwen.sites.forms import site_type_names
 from chuangwen.sites.models import Site
 
-# Roles that read the whole scope's figures on their home page.
-OVERVIEW_ROLES = {Role.COORDINATOR, Role.LEADER}
 # Roles that work for one responsible unit's list of sites.
 UNIT_ROLES = {Role.HANDLER, Role.UNIT_HEAD}
 FIELD_ROLES = {Role.INSPECTOR, Role.VERIFIER}
@@ -130,7 +129,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     role = user.role
     context: dict[str, Any] = {"role": role, "unit": user.unit, "todo": todo.todo_for(user)}
-    if role in OVERVIEW_ROLES:
+    if capabilities.may_oversee(user):
         context["figures"] = scope_figures(user)
         context["by_street"] = sites_by_street(user)
     if role == Role.LEADER:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from chuangwen.accounts import capabilities
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.dashboards import services
@@ -31,7 +32,7 @@ class ErrorOut(Schema):
 )
 def get_overview(request: HttpRequest) -> Any:
     user = user_of(request)
-    if not services.may_overview(user) or user.unit is None:
+    if not capabilities.may_see_overview(user) or user.unit is None:
         return JsonResponse(
             {"detail": _("只有文明办协调员和区领导可以查看数据看板。"), "code": "refused"},
             status=403,

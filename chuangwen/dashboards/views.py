@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chuangwen.accounts import capabilities
 from chuangwen.accounts.models import User
 from chuangwen.cases import casemap
 from chuangwen.core.bounds import BoundedDateField
@@ -32,7 +33,7 @@ SCREEN_REFRESH_SECONDS = 300
 def require_overview(request: HttpRequest) -> Unit:
     """Leaders and coordinators only; anyone else is refused. Returns the viewer's unit."""
     user = user_of(request)
-    if not services.may_overview(user) or user.unit is None:
+    if not capabilities.may_see_overview(user) or user.unit is None:
         raise PermissionDenied(_("只有文明办协调员和区领导可以查看数据看板。"))
     return user.unit
 
@@ -99,7 +100,7 @@ def screen(request: HttpRequest) -> HttpResponse:
 @login_required
 def overview_data(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    if not services.may_overview(user) or user.unit is None:
+    if not capabilities.may_see_overview(user) or user.unit is None:
         return JsonResponse({"detail": _("只有文明办协调员和区领导可以查看数据看板。")}, status=403)
     return HttpResponse(services.overview_json(user, user.unit), content_type="application/json")
 
@@ -116,7 +117,7 @@ def unit_page(request: HttpRequest, pk: int) -> HttpResponse:
         "children": services.child_rows(user, unit, now),
         "worklist_url": f"{reverse('cases:list')}?unit={unit.pk}",
         "data_url": reverse("dashboards:unit_data", args=[unit.pk]),
-        "overview_allowed": services.may_overview(user),
+        "overview_allowed": capabilities.may_see_overview(user),
         "parent": unit.parent if unit.parent and unit.parent.is_within(user.unit) else None,  # type: ignore[arg-type]
         "disposal_days": services.DISPOSAL_DAYS,
         "window_months": services.WINDOW_MONTHS,
@@ -207,7 +208,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
 @login_required
 def heatmap_data(request: HttpRequest) -> JsonResponse:
     user = user_of(request)
-    if not services.may_overview(user) or user.unit is None:
+    if not capabilities.may_see_overview(user) or user.unit is None:
         return JsonResponse({"detail": _("只有文明办协调员和区领导可以查看数据看板。")}, status=403)
     filters = HeatFilterForm(request.GET or None).problem_filter()
     data = services.heat_cells(user, user.unit, filters)

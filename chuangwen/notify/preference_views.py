@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from chuangwen.accounts import capabilities
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import record
 from chuangwen.core.bounds import parse_ids
@@ -23,8 +24,6 @@ from chuangwen.notify import preferences
 from chuangwen.notify.models import NoticeKind, NoticeMode
 from chuangwen.org.models import Unit
 from chuangwen.sites.forms import unit_choices
-
-EDITORS = frozenset({Role.UNIT_HEAD, Role.COORDINATOR})
 
 
 def field_name(kind: str) -> str:
@@ -54,7 +53,7 @@ class PreferenceForm(forms.Form):
 def unit_for(request: HttpRequest, user: User) -> Unit:
     """The unit whose preferences are shown: a coordinator may pick any unit in scope (?unit=), a unit
     head only his or her own."""
-    if user.role not in EDITORS or user.unit is None:
+    if not capabilities.may_set_notices(user) or user.unit is None:
         raise PermissionDenied(_("只有单位负责人和文明办协调员可以设置通知方式。"))
     wanted = parse_ids(request.POST.get("unit") or request.GET.get("unit") or "")
     if not wanted or user.role != Role.COORDINATOR:

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
+from chuangwen.accounts.capabilities import may_publish_rankings, may_see_selfcheck
 from chuangwen.core.bounds import IdPath, parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.rankings import selfcheck, services, whatif
@@ -21,7 +22,7 @@ from chuangwen.rankings.compute import compute
 from chuangwen.rankings.config import INDICATORS
 from chuangwen.rankings.drilldown import drilldown, visible_row, visible_unit
 from chuangwen.rankings.models import Ranking
-from chuangwen.rankings.services import is_coordinator, may_oversee, row_out
+from chuangwen.rankings.services import row_out
 from chuangwen.rankings.views import (
     ONLY_COORDINATORS,
     ONLY_OVERSEERS,
@@ -195,7 +196,7 @@ def list_rankings(request: HttpRequest) -> list[dict[str, Any]]:
     summary="实时计算预览（不保存；仅协调员）",
 )
 def preview(request: HttpRequest, period: str, level: str) -> Any:
-    if not is_coordinator(user_of(request)):
+    if not may_publish_rankings(user_of(request)):
         return refused(str(ONLY_COORDINATORS))
     parsed, lvl = parse_period(period), parse_level(level)
     if parsed is None or lvl is None:
@@ -210,7 +211,7 @@ def preview(request: HttpRequest, period: str, level: str) -> Any:
 )
 def publish(request: HttpRequest, payload: PublishIn) -> Any:
     user = user_of(request)
-    if not is_coordinator(user):
+    if not may_publish_rankings(user):
         return refused(str(ONLY_COORDINATORS))
     parsed, lvl = parse_period(payload.period), parse_level(payload.level)
     if parsed is None or lvl is None:
@@ -234,7 +235,7 @@ def ranking_detail_out(ranking: Ranking) -> dict[str, Any]:
     "/selfcheck", response={200: list[ReliabilityOut], 403: ErrorOut}, summary="自查可信度（协调员、领导）"
 )
 def selfcheck_api(request: HttpRequest, level: str = "street") -> Any:
-    if not may_oversee(user_of(request)):
+    if not may_see_selfcheck(user_of(request)):
         return refused(str(ONLY_OVERSEERS))
     units = selfcheck.reliability(parse_level(level) or "street")
     return [

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from chuangwen.accounts.capabilities import may_publish_rankings
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import record
 from chuangwen.notify.services import notify
@@ -37,16 +38,6 @@ if TYPE_CHECKING:
 ALREADY_PUBLISHED = _lazy("该周期的排名已发布，发布后不再更改；更正请在下一期体现")
 
 
-def is_coordinator(user: User) -> bool:
-    """Who computes and publishes rankings: the civilisation office's coordinators (and superusers)."""
-    return user.is_authenticated and (user.role == Role.COORDINATOR or user.is_superuser)
-
-
-def may_oversee(user: User) -> bool:
-    """Who sees self-check reliability: coordinators and leaders (and superusers)."""
-    return user.is_authenticated and (user.role in (Role.COORDINATOR, Role.LEADER) or user.is_superuser)
-
-
 def period_title(period: Period) -> str:
     if period.kind == "month":
         assert period.month is not None
@@ -62,7 +53,7 @@ def published(period: Period, level: str) -> Ranking | None:
 
 def publish(period: Period, level: str, actor: User, request: HttpRequest | None = None) -> Ranking:
     """Compute and store the ranking of ``level`` for ``period`` (once: a second publication is refused)."""
-    if not is_coordinator(actor):
+    if not may_publish_rankings(actor):
         raise PermissionError(_("只有文明办协调员可以发布排名"))
     if published(period, level) is not None:
         raise ValidationError({"period": [str(ALREADY_PUBLISHED)]})

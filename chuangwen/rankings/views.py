@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chuangwen.accounts.capabilities import may_publish_rankings, may_see_selfcheck
 from chuangwen.accounts.models import User
 from chuangwen.audit.services import record
 from chuangwen.cases.exports import require_format, spreadsheet_response
@@ -29,7 +30,7 @@ from chuangwen.rankings.config import INDICATOR_NAMES, INDICATORS
 from chuangwen.rankings.drilldown import Drilldown, drilldown, may_see_unit, visible_row, visible_unit
 from chuangwen.rankings.method import method
 from chuangwen.rankings.models import LevelKind, Ranking, RankingRow
-from chuangwen.rankings.services import is_coordinator, may_oversee, row_out
+from chuangwen.rankings.services import row_out
 from chuangwen.rounds.models import OFFICIAL_KINDS, Round, RoundStatus
 
 # --- who may do what ---------------------------------------------------------------------------------------
@@ -40,14 +41,14 @@ ONLY_OVERSEERS = gettext_lazy("只有文明办协调员和区领导可以查看�
 
 def require_coordinator(request: HttpRequest) -> User:
     user = user_of(request)
-    if not is_coordinator(user):
+    if not may_publish_rankings(user):
         raise PermissionDenied(str(ONLY_COORDINATORS))
     return user
 
 
 def require_overseer(request: HttpRequest) -> User:
     user = user_of(request)
-    if not may_oversee(user):
+    if not may_see_selfcheck(user):
         raise PermissionDenied(str(ONLY_OVERSEERS))
     return user
 
@@ -186,8 +187,8 @@ def ranking_list(request: HttpRequest) -> HttpResponse:
         "rankings/list.html",
         {
             "rankings": rankings,
-            "can_publish": is_coordinator(user),
-            "can_oversee": may_oversee(user),
+            "can_publish": may_publish_rankings(user),
+            "can_oversee": may_see_selfcheck(user),
             "own": own,
         },
     )

@@ -16,8 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from chuangwen.accounts.models import Role
-from chuangwen.cases.board import may_oversee
+from chuangwen.accounts import capabilities
 from chuangwen.cases.exceptions import Conflict, TransitionRefused
 from chuangwen.cases.models import CaseState
 from chuangwen.core.web import user_of
@@ -34,9 +33,9 @@ TABS = {"new": (CaseState.NEW,), "all": ()}
 
 def _require_overseer(request: HttpRequest) -> bool:
     user = user_of(request)
-    if not may_oversee(user):
+    if not capabilities.may_oversee(user):
         raise PermissionDenied(_("只有文明办协调员和区领导可以查看此页面。"))
-    return user.role == Role.COORDINATOR
+    return capabilities.is_coordinator(user)
 
 
 @require_GET

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from chuangwen.accounts.models import Role, User
+from chuangwen.accounts import capabilities
+from chuangwen.accounts.models import User
 from chuangwen.core.bounds import parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.org.views import boundary_feature
@@ -53,15 +54,17 @@ def managed_round(request: HttpRequest, pk: int) -> Round:
 @login_required
 def round_list(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
+    if not capabilities.may_see_rounds(user):
+        raise PermissionDenied(_("您的角色不使用测评批次。"))
     rounds = Round.objects.visible_to(user).select_related("target_unit", "standard")
-    context = {"rounds": rounds, "can_create": user.role == Role.COORDINATOR and user.unit_id is not None}
+    context = {"rounds": rounds, "can_create": capabilities.may_create_rounds(user)}
     return render(request, "rounds/list.html", context)
 
 
 @login_required
 def round_create(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    if user.role != Role.COORDINATOR or user.unit is None:
+    if not capabilities.may_create_rounds(user) or user.unit is None:
         raise PermissionDenied(_("只有文明办协调员可以创建测评批次。"))
     chosen = request.POST.get("standard") or request.GET.get("standard") or ""
     ids = parse_ids(chosen)

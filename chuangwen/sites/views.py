@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chuangwen.accounts.models import Role, User
+from chuangwen.accounts import capabilities
+from chuangwen.accounts.models import User
 from chuangwen.core.web import querystring, user_of
 from chuangwen.org.models import Unit, path_ids
 from chuangwen.org.views import boundary_feature
@@ -25,12 +26,14 @@ PAGE_SIZE = 50
 
 
 def can_edit_sites(user: User) -> bool:
-    return user.role == Role.COORDINATOR
+    return capabilities.is_coordinator(user)
 
 
 def filtered_sites(request: HttpRequest) -> tuple[SiteFilterForm, SiteQuerySet]:
     """The viewer's sites narrowed by the GET filters (the same rules for the list, the map and exports)."""
     user = user_of(request)
+    if not capabilities.may_see_registry(user):
+        raise PermissionDenied(_("您的角色不使用点位台账。"))
     form = SiteFilterForm(request.GET, user=user)
     sites = form.filter(Site.objects.visible_to(user)).select_related("area_unit", "responsible_unit")
     return form, sites

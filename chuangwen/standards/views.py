@@ -7,7 +7,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from chuangwen.accounts.models import Role
+from chuangwen.accounts import capabilities
 from chuangwen.core.web import user_of
 from chuangwen.standards.models import CheckItem, SiteType, Standard
 
@@ -15,7 +15,7 @@ from chuangwen.standards.models import CheckItem, SiteType, Standard
 def sees_freeze(request: HttpRequest) -> bool:
     """Whether a version is frozen tells that a round has drawn with it; rounds are secret until published,
     so only the offices that run rounds see the freeze (system admins have no business role)."""
-    return user_of(request).role == Role.COORDINATOR
+    return capabilities.is_coordinator(user_of(request))
 
 
 @login_required

@@ -109,4 +109,3 @@ def test_it_follows_the_table_through_any_sequence(org, people):
             suppress_health_check=[HealthCheck.function_scoped_fixture],
         ),
     )
-

@@ -26,9 +26,7 @@ def sources() -> list[tuple[str, str]]:
 
 
 def test_it_reads_the_environment_only_in_the_settings_module() -> None:
-    offenders = [
-        name for name, text in sources() if "os.environ" in text and name not in ENVIRONMENT_READERS
-    ]
+    offenders = [name for name, text in sources() if "os.environ" in text and name not in ENVIRONMENT_READERS]
     assert offenders == []
 
 

@@ -42,8 +42,6 @@ from chuangwen.dashboards.services.overview import (
     overview_payload,
 )
 from chuangwen.dashboards.services.scope import (
-    OVERVIEW_ROLES,
-    may_overview,
     published_findings,
     published_visits,
     scoped_cases,
@@ -67,7 +65,6 @@ __all__ = [
     "HOTSPOTS",
     "MAX_POINTS",
     "OPEN_CASES_SHOWN",
-    "OVERVIEW_ROLES",
     "TOP_CATEGORIES",
     "WINDOW_MONTHS",
     "WORST_SITES",
@@ -82,7 +79,6 @@ __all__ = [
     "citizen_reports_for_site",
     "heat_cells",
     "indicators",
-    "may_overview",
     "month_keys",
     "open_cases",
     "overview_json",

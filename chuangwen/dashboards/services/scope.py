@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from chuangwen.accounts.models import Role
 from chuangwen.cases.models import Case, CaseQuerySet
 from chuangwen.rounds.models import (
     OFFICIAL_KINDS,
@@ -27,13 +26,7 @@ if TYPE_CHECKING:
     from chuangwen.accounts.models import User
     from chuangwen.org.models import Unit
 
-# Who may open the overview, the big screen and the heat map.
-OVERVIEW_ROLES = frozenset({Role.COORDINATOR, Role.LEADER})
 # Scores are the official ones: a unit's own self-check (自查) never enters a score shown to leaders.
-
-
-def may_overview(user: User) -> bool:
-    return user.is_authenticated and user.unit_id is not None and user.role in OVERVIEW_ROLES
 
 
 def site_q(unit: Unit, prefix: str = "") -> Q:

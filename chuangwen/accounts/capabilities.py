@@ -1,0 +1,137 @@
+"""Who may do what: the one home of the role rules that are not a case transition (those are the case
+machine's table) and not a record's scope (that is each model's ``visible_to``).
+
+Views, APIs and the navigation ask these functions; none compares role strings itself. A capability answers
+for the role only — scope (which unit's records) is still the model's ``visible_to``. Superusers are system
+administrators: they reach the admin and what their own role gives, except where a rule below says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chuangwen.accounts.models import Role
+
+if TYPE_CHECKING:
+    from chuangwen.accounts.models import User
+
+# The civilisation office (文明办) and the leaders over it: they oversee the whole campaign of their unit.
+OFFICE_ROLES = frozenset({Role.COORDINATOR, Role.LEADER})
+# Everyone who works inside the system sees the registry of sites and cases and the rounds, each scoped to
+# the unit's subtree by ``visible_to`` (a handler sees the published rounds that scored the unit, and may be
+# on a 互查 team); a volunteer and the citizen portal's account do not.
+REGISTRY_ROLES = frozenset(set(Role) - {Role.VOLUNTEER, Role.CITIZEN})
+ROUND_ROLES = REGISTRY_ROLES
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _role(user: Any) -> str:
+    return str(getattr(user, "role", "")) if _signed_in(user) else ""
+
+
+def is_coordinator(user: User | Any) -> bool:
+    """The civilisation office's coordinator (文明办协调员): triage, dispatch, rounds, sites, the standard."""
+    return _role(user) == Role.COORDINATOR
+
+
+def may_oversee(user: User | Any) -> bool:
+    """Coordinators and leaders look at the dispatch board, the citizen reports and self-check reliability."""
+    return _role(user) in OFFICE_ROLES
+
+
+def may_see_overview(user: User | Any) -> bool:
+    """The dashboards (overview, big screen, heat map) show a unit's figures: an office role with a unit."""
+    return may_oversee(user) and getattr(user, "unit_id", None) is not None
+
+
+def may_instruct(user: User | Any) -> bool:
+    """督办: a leader or coordinator of a unit instructs cases and opens instruction cases."""
+    return may_oversee(user) and getattr(user, "unit_id", None) is not None
+
+
+def may_create_rounds(user: User | Any) -> bool:
+    return is_coordinator(user) and getattr(user, "unit_id", None) is not None
+
+
+def may_publish_rankings(user: User | Any) -> bool:
+    """Computing and publishing rankings: the coordinators, and a superuser standing in for them."""
+    return is_coordinator(user) or (_signed_in(user) and bool(getattr(user, "is_superuser", False)))
+
+
+def may_see_selfcheck(user: User | Any) -> bool:
+    """Self-check reliability (自查可信度): the office roles, and a superuser."""
+    return may_oversee(user) or (_signed_in(user) and bool(getattr(user, "is_superuser", False)))
+
+
+def may_import_hotline(user: User | Any) -> bool:
+    """Importing 12345 work orders: the coordinators, and a superuser standing in for them."""
+    return may_publish_rankings(user)
+
+
+def may_set_notices(user: User | Any) -> bool:
+    """Choosing instant or digest notices: a unit head for the unit, a coordinator for units in scope."""
+    return _role(user) in (Role.UNIT_HEAD, Role.COORDINATOR)
+
+
+def may_see_registry(user: User | Any) -> bool:
+    """Sites and cases lists (each then scoped to the viewer's unit)."""
+    return _role(user) in REGISTRY_ROLES
+
+
+def may_see_org(user: User | Any) -> bool:
+    """The unit tree of the viewer's subtree (a volunteer sees the units he or she serves in)."""
+    return _signed_in(user) and _role(user) != Role.CITIZEN
+
+
+def may_see_standards(user: User | Any) -> bool:
+    """The evaluation standard is no secret (its freeze is shown to coordinators only)."""
+    return may_see_org(user)
+
+
+def may_see_rounds(user: User | Any) -> bool:
+    return _role(user) in ROUND_ROLES
+
+
+def may_see_rankings(user: User | Any) -> bool:
+    return _signed_in(user)
+
+
+def may_administer(user: User | Any) -> bool:
+    """The Django admin (系统管理)."""
+    return _signed_in(user) and bool(getattr(user, "is_staff", False))
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What one user may do, for templates (``{% if can.see_rounds %}``): the nav asks here, as views do."""
+
+    user: Any
+
+    def __getattr__(self, name: str) -> bool:
+        rule = RULES.get(name)
+        if rule is None:
+            raise AttributeError(name)
+        return rule(self.user)
+
+
+RULES = {
+    "coordinate": is_coordinator,
+    "oversee": may_oversee,
+    "see_overview": may_see_overview,
+    "instruct": may_instruct,
+    "create_rounds": may_create_rounds,
+    "publish_rankings": may_publish_rankings,
+    "see_selfcheck": may_see_selfcheck,
+    "see_registry": may_see_registry,
+    "see_org": may_see_org,
+    "see_standards": may_see_standards,
+    "see_rounds": may_see_rounds,
+    "see_rankings": may_see_rankings,
+    "administer": may_administer,
+    "import_hotline": may_import_hotline,
+    "set_notices": may_set_notices,
+}
