@@ -4,37 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import APIKeyHeader, SessionAuth
+from ninja.errors import ValidationError
+from ninja.security import SessionAuth
 
-
-class ExpiredTokenError(AuthenticationError):
-    """A token past its expiry: answered 401 with a reason, not the bare "Unauthorized" of a wrong key."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(401, message)
-
-
-class TokenAuth(APIKeyHeader):
-    """Phones and integrations send ``Authorization: Token <key>``."""
-
-    param_name = "Authorization"
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        from chuangwen.accounts.services import TokenExpired, user_for_token
-
-        if not key or not key.startswith("Token "):
-            return None
-        try:
-            user = user_for_token(key.removeprefix("Token ").strip())
-        except TokenExpired as exc:
-            raise ExpiredTokenError(str(exc)) from None
-        if user is not None:
-            request.user = user
-        return user
-
+from chuangwen.accounts.token_auth import ExpiredTokenError, TokenAuth
+from chuangwen.core.api_errors import ApiError
 
 api = NinjaAPI(
     title="创文 API",
@@ -45,10 +21,15 @@ api = NinjaAPI(
 )
 
 
+@api.exception_handler(ApiError)
+def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    """The one handler of the API's refusals (``core/api_errors.py``)."""
+    return exc.response()
+
+
 @api.exception_handler(ExpiredTokenError)
 def expired_token(request: HttpRequest, exc: ExpiredTokenError) -> HttpResponse:
-    body = {"detail": exc.message, "code": "token_expired"}
-    return JsonResponse(body, status=401, json_dumps_params={"ensure_ascii": False})
+    return ApiError(401, "token_expired", exc.message).response()
 
 
 @api.exception_handler(ValidationError)

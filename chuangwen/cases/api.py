@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
 from chuangwen.cases.forms import CaseFilterForm, light_counts, light_of, state_counts
 from chuangwen.cases.instructions import instruction_rows
 from chuangwen.cases.models import Case, CaseState
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import ID_MAX, OFFSET_MAX, Id, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
@@ -28,11 +29,6 @@ router = Router(tags=["案卷"])
 
 PAGE_SIZE = 50
 MAX_PHOTOS = 50
-
-
-class ErrorOut(Schema):
-    detail: str = Field(description="中文原因")
-    code: str = Field(description="机器可读的原因代码：not_found、refused、conflict")
 
 
 class UnitRef(Schema):
@@ -297,12 +293,6 @@ def get_case(request: HttpRequest, case_id: IdPath) -> dict[str, Any]:
     return case_detail_out(case, request)
 
 
-def _error(status: int, code: str, detail: str) -> JsonResponse:
-    return JsonResponse(
-        {"detail": detail, "code": code}, status=status, json_dumps_params={"ensure_ascii": False}
-    )
-
-
 def _field_errors(errors: dict[str, list[str]]) -> ValidationError:
     names = {machine.UNIT: "unit_id", machine.PHOTOS: "photo_ids"}
     return ValidationError(
@@ -323,7 +313,7 @@ def act(request: HttpRequest, case_id: IdPath, action: str, payload: ActionIn) -
     user = user_of(request)
     case = _visible(request).filter(pk=case_id).first()
     if case is None:
-        return _error(404, "not_found", CaseNotFound().message)
+        raise ApiError(404, "not_found", CaseNotFound().message) from None
     unit = None
     if payload.unit_id is not None:
         unit = Unit.objects.filter(pk=payload.unit_id).first()
@@ -338,11 +328,11 @@ def act(request: HttpRequest, case_id: IdPath, action: str, payload: ActionIn) -
             request=request,
         )  # fmt: skip
     except CaseNotFound as exc:
-        return _error(404, "not_found", exc.message)
+        raise ApiError(404, "not_found", exc.message) from None
     except TransitionRefused as exc:
-        return _error(403, "refused", exc.message)
+        raise ApiError(403, "refused", exc.message) from None
     except Conflict as exc:
-        return _error(409, "conflict", exc.message)
+        raise ApiError(409, "conflict", exc.message) from None
     except DjangoValidationError as exc:
         raise _field_errors(exc.message_dict) from exc
     return case_detail_out(case, request)

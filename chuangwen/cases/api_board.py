@@ -10,24 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, P, Query, QueryEx, Schema
 
 from chuangwen.accounts.capabilities import may_oversee
 from chuangwen.cases import board, casemap, disputes
-from chuangwen.cases.api import CaseFilters, ErrorOut, UnitRef, _ref, form_data, router
+from chuangwen.cases.api import CaseFilters, UnitRef, _ref, form_data, router
 from chuangwen.cases.forms import CaseFilterForm
 from chuangwen.cases.models import Case
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import COUNT_MAX
 from chuangwen.core.web import user_of
-
-
-def refused(detail: str) -> JsonResponse:
-    return JsonResponse(
-        {"detail": detail, "code": "refused"}, status=403, json_dumps_params={"ensure_ascii": False}
-    )
 
 
 class TriageOut(Schema):
@@ -87,7 +82,7 @@ def pending_out(item: board.PendingRequest) -> list[dict[str, Any]]:
 def get_board(request: HttpRequest) -> Any:
     user = user_of(request)
     if not may_oversee(user):
-        return refused(_("只有文明办协调员和区领导可以查看派遣台"))
+        raise ApiError(403, "refused", _("只有文明办协调员和区领导可以查看派遣台"))
     rows, total = board.triage_rows(user)
     return {
         "triage_total": total,
@@ -148,7 +143,7 @@ def get_disputes(
 ) -> Any:
     user = user_of(request)
     if not may_oversee(user):
-        return refused(_("只有文明办协调员和区领导可以查看推诿分析"))
+        raise ApiError(403, "refused", _("只有文明办协调员和区领导可以查看推诿分析"))
     result = disputes.disputes_for(user, max(1, min))
     return {
         "min": result.min_cases,

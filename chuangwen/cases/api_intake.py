@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Schema
 from ninja.files import UploadedFile
@@ -19,9 +19,7 @@ from pydantic import AwareDatetime
 from chuangwen.cases import hotline
 from chuangwen.cases.api import (
     CaseDetailOut,
-    ErrorOut,
     InstructionOut,
-    _error,
     _field_errors,
     _visible,
     case_detail_out,
@@ -30,6 +28,7 @@ from chuangwen.cases.api import (
 )
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
 from chuangwen.cases.instructions import instruct, open_instruction_case
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import ID_MAX, IdPath
 from chuangwen.core.imports import ImportRowError
 from chuangwen.core.web import user_of
@@ -66,19 +65,13 @@ class RowErrorOut(Schema):
     message: str = Field(description="中文原因")
 
 
-class HotlineErrorOut(Schema):
-    detail: str = Field(description="中文摘要")
-    code: str = Field(description="invalid")
+class HotlineErrorOut(ErrorOut):
     errors: list[RowErrorOut] = Field(description="每一处问题")
 
 
-def _row_errors(detail: str, errors: list[ImportRowError]) -> JsonResponse:
-    body = {
-        "detail": detail,
-        "code": "invalid",
-        "errors": [{"row": e.row, "column": e.column, "value": e.value, "message": e.reason} for e in errors],
-    }
-    return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+def _row_errors(detail: str, errors: list[ImportRowError]) -> ApiError:
+    rows = [{"row": e.row, "column": e.column, "value": e.value, "message": e.reason} for e in errors]
+    return ApiError(400, "invalid", detail, errors=rows)
 
 
 def _mapping(text: str) -> dict[str, str] | None:
@@ -99,16 +92,16 @@ def _mapping(text: str) -> dict[str, str] | None:
 def import_hotline(request: HttpRequest, form: Form[HotlineIn], file: File[UploadedFile]) -> Any:
     user = user_of(request)
     if not hotline.can_import_hotline(user):
-        return _error(403, "refused", _("只有文明办协调员可以导入 12345 热线工单"))
+        raise ApiError(403, "refused", _("只有文明办协调员可以导入 12345 热线工单")) from None
     parsed = _mapping(form.mapping)
     if parsed is None:
         reason = _("列对应关系须为 JSON 对象，键为字段名，值为表头")
-        return _row_errors(reason, [ImportRowError(None, "mapping", form.mapping[:200], reason)])
+        raise _row_errors(reason, [ImportRowError(None, "mapping", form.mapping[:200], reason)])
     result = hotline.import_hotline(
         file, parsed, user, gcj02=form.gcj02, dry_run=form.dry_run, file_name=file.name or "", request=request
     )
     if not result.ok:
-        return _row_errors(result.message, result.errors)
+        raise _row_errors(result.message, result.errors)
     created = len(result.created) if not form.dry_run else result.total_rows - len(result.skipped)
     return {
         "total_rows": result.total_rows, "created": created, "skipped": len(result.skipped),
@@ -146,13 +139,13 @@ def _invalid(exc: DjangoValidationError) -> Exception:
 def instruct_case(request: HttpRequest, case_id: IdPath, payload: InstructionIn) -> Any:
     case = _visible(request).filter(pk=case_id).first()
     if case is None:
-        return _error(404, "not_found", CaseNotFound().message)
+        raise ApiError(404, "not_found", CaseNotFound().message) from None
     try:
         instruct(case, user_of(request), payload.text, payload.deadline, request)
     except CaseNotFound as exc:
-        return _error(404, "not_found", exc.message)
+        raise ApiError(404, "not_found", exc.message) from None
     except TransitionRefused as exc:
-        return _error(403, "refused", exc.message)
+        raise ApiError(403, "refused", exc.message) from None
     except DjangoValidationError as exc:
         raise _invalid(exc) from exc
     return instruction_out(case)
@@ -175,7 +168,7 @@ def new_instruction_case(request: HttpRequest, payload: InstructionCaseIn) -> An
             text=payload.text, request=request,
         )  # fmt: skip
     except TransitionRefused as exc:
-        return _error(403, "refused", exc.message)
+        raise ApiError(403, "refused", exc.message) from None
     except DjangoValidationError as exc:
         raise _invalid(exc) from exc
     return 201, case_detail_out(_visible(request).get(pk=case.pk), request)

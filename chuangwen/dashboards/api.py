@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Router
 
 from chuangwen.accounts import capabilities
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.dashboards import services
@@ -18,11 +19,6 @@ from chuangwen.dashboards.cache import cached
 from chuangwen.org.models import Unit
 
 router = Router(tags=["数据看板"])
-
-
-class ErrorOut(Schema):
-    detail: str = Field(description="中文原因")
-    code: str = Field(description="机器可读的原因代码：refused、not_found")
 
 
 @router.get(
@@ -33,11 +29,7 @@ class ErrorOut(Schema):
 def get_overview(request: HttpRequest) -> Any:
     user = user_of(request)
     if not capabilities.may_see_overview(user) or user.unit is None:
-        return JsonResponse(
-            {"detail": _("只有文明办协调员和区领导可以查看数据看板。"), "code": "refused"},
-            status=403,
-            json_dumps_params={"ensure_ascii": False},
-        )
+        raise ApiError(403, "refused", _("只有文明办协调员和区领导可以查看数据看板。"))
     return HttpResponse(services.overview_json(user, user.unit), content_type="application/json")
 
 

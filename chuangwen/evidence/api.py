@@ -15,9 +15,11 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.errors import ValidationError
 from ninja.files import UploadedFile
-from ninja.security import APIKeyHeader, SessionAuth
+from ninja.security import SessionAuth
 
+from chuangwen.accounts.token_auth import TokenAuth
 from chuangwen.cases.case_photos import CASE_PHOTO_KINDS, site_for_case_photo
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import ID_MAX
 from chuangwen.core.web import user_of
 from chuangwen.evidence.errors import Busy, EvidenceError, InvalidField
@@ -25,23 +27,10 @@ from chuangwen.evidence.images import max_bytes, too_large_error
 from chuangwen.evidence.models import Evidence
 from chuangwen.evidence.services import PhotoMeta, ingest_photo, store_baseline, stored_for
 
-
-class PhoneToken(APIKeyHeader):
-    """``Authorization: Token <key>``, checked by the API's own TokenAuth (imported late: chuangwen.api
-    imports this module while it is being set up)."""
-
-    param_name = "Authorization"
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        from chuangwen.api import TokenAuth
-
-        return TokenAuth().authenticate(request, key)
-
-
 # Token first: with the API-wide order (session, then token) ninja's session check refuses a token-only POST
 # for want of a CSRF cookie before the token is looked at. Without a token header the session check (with
 # CSRF) still applies.
-router = Router(tags=["证据照片"], auth=[PhoneToken(), SessionAuth()])
+router = Router(tags=["证据照片"], auth=[TokenAuth(), SessionAuth()])
 
 # Room for the form fields and multipart headers around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -81,20 +70,11 @@ class EvidenceOut(Schema):
     duplicate: bool = Field(description="是否为重发（此前已保存）")
 
 
-class ErrorOut(Schema):
-    detail: str = Field(description="中文原因")
-    code: str = Field(
-        description="not_an_image | truncated | too_large | too_many_pixels | unsupported_type …"
-    )
-
-
 def busy_response(exc: Busy) -> JsonResponse:
     """503 with Retry-After: every decoding slot of this process stayed taken; nothing was stored."""
-    return JsonResponse(
-        {"detail": exc.message, "code": exc.code},
-        status=exc.status,
-        headers={"Retry-After": str(exc.retry_after)},
-    )
+    return ApiError(
+        exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)}
+    ).response()
 
 
 def _error(exc: EvidenceError) -> Status[dict[str, str]] | JsonResponse:
@@ -116,7 +96,7 @@ def refuse_oversized_body(run: Callable[..., HttpResponse]) -> Callable[..., Htt
             length = 0
         if length > max_bytes() + FORM_OVERHEAD_BYTES:
             exc = too_large_error()
-            return JsonResponse({"detail": exc.message, "code": exc.code}, status=400)
+            return ApiError(400, exc.code, exc.message).response()
         return run(request, *args, **kwargs)
 
     return wrapper

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import OFFSET_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.notify import services
@@ -17,11 +18,6 @@ from chuangwen.notify.models import Notification
 router = Router(tags=["消息"])
 
 PAGE_SIZE = 50
-
-
-class ErrorOut(Schema):
-    detail: str = Field(description="中文原因")
-    code: str = Field(description="机器可读的原因代码：not_found")
 
 
 class NotificationOut(Schema):
@@ -60,12 +56,8 @@ def notification_out(n: Notification) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _not_found() -> JsonResponse:
-    return JsonResponse(
-        {"detail": _("消息不存在"), "code": "not_found"},
-        status=404,
-        json_dumps_params={"ensure_ascii": False},
-    )
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", _("消息不存在"))
 
 
 @router.get("", response=NotificationPage, summary="我的消息（未读在前，可只看未读，分页）")
@@ -99,6 +91,6 @@ def read_all(request: HttpRequest) -> dict[str, Any]:
 def read(request: HttpRequest, notification_id: IdPath) -> Any:
     notification = Notification.objects.visible_to(user_of(request)).filter(pk=notification_id).first()
     if notification is None:
-        return _not_found()
+        raise _not_found()
     services.mark_read(notification)
     return notification_out(notification)

@@ -9,12 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from chuangwen.accounts.capabilities import may_publish_rankings, may_see_selfcheck
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import IdPath, parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.rankings import selfcheck, services, whatif
@@ -32,11 +33,6 @@ from chuangwen.rankings.views import (
 )
 
 router = Router(tags=["排名"])
-
-
-class ErrorOut(Schema):
-    detail: str = Field(description="中文原因")
-    code: str = Field(description="机器可读的原因代码：refused、invalid")
 
 
 class RankingOut(Schema):
@@ -162,12 +158,6 @@ class WhatIfOut(Schema):
     costs: list[CaseCostOut] = Field(description="在办案卷，按可挽回的综合指数从高到低")
 
 
-def refused(detail: str, status: int = 403, code: str = "refused") -> JsonResponse:
-    return JsonResponse(
-        {"detail": detail, "code": code}, status=status, json_dumps_params={"ensure_ascii": False}
-    )
-
-
 def _local_date(value: datetime | None) -> date | None:
     return timezone.localtime(value).date() if value is not None else None
 
@@ -197,10 +187,10 @@ def list_rankings(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def preview(request: HttpRequest, period: str, level: str) -> Any:
     if not may_publish_rankings(user_of(request)):
-        return refused(str(ONLY_COORDINATORS))
+        raise ApiError(403, "refused", str(ONLY_COORDINATORS)) from None
     parsed, lvl = parse_period(period), parse_level(level)
     if parsed is None or lvl is None:
-        return refused(choice_errors(parsed, lvl), 400, "invalid")
+        raise ApiError(400, "invalid", choice_errors(parsed, lvl)) from None
     return [row_out(score) for score in compute(parsed, lvl)]
 
 
@@ -212,14 +202,14 @@ def preview(request: HttpRequest, period: str, level: str) -> Any:
 def publish(request: HttpRequest, payload: PublishIn) -> Any:
     user = user_of(request)
     if not may_publish_rankings(user):
-        return refused(str(ONLY_COORDINATORS))
+        raise ApiError(403, "refused", str(ONLY_COORDINATORS)) from None
     parsed, lvl = parse_period(payload.period), parse_level(payload.level)
     if parsed is None or lvl is None:
-        return refused(choice_errors(parsed, lvl), 400, "invalid")
+        raise ApiError(400, "invalid", choice_errors(parsed, lvl)) from None
     try:
         ranking = services.publish(parsed, lvl, user, request=request)
     except ValidationError as exc:
-        return refused("；".join(exc.messages), 409, "conflict")
+        raise ApiError(409, "conflict", "；".join(exc.messages)) from None
     return 201, ranking_detail_out(ranking)
 
 
@@ -236,7 +226,7 @@ def ranking_detail_out(ranking: Ranking) -> dict[str, Any]:
 )
 def selfcheck_api(request: HttpRequest, level: str = "street") -> Any:
     if not may_see_selfcheck(user_of(request)):
-        return refused(str(ONLY_OVERSEERS))
+        raise ApiError(403, "refused", str(ONLY_OVERSEERS)) from None
     units = selfcheck.reliability(parse_level(level) or "street")
     return [
         {
@@ -274,7 +264,7 @@ def whatif_api(request: HttpRequest, unit_id: IdPath, cases: str = "") -> Any:
     try:
         result, costs = whatif.plan(unit, ids)
     except whatif.NotRanked as exc:
-        return refused(str(exc), 400, "invalid")
+        raise ApiError(400, "invalid", str(exc)) from None
     return {
         "unit_id": unit.pk,
         "period": result.period.key,

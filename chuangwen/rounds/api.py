@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import ValidationError
 
 from chuangwen.accounts.models import Role, User
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.rounds.models import Round, RoundSite, Team, Visit
@@ -22,11 +23,6 @@ from chuangwen.rounds.visits import OPEN_STATUSES, VisitRefused, max_distance_m,
 from chuangwen.standards.models import SiteType
 
 router = Router(tags=["实地测评"])
-
-
-class ErrorOut(Schema):
-    detail: str = Field(description="中文原因")
-    code: str = Field(description="机器可读的原因代码")
 
 
 class PhotosMissingOut(ErrorOut):
@@ -252,5 +248,5 @@ def post_visit(request: HttpRequest) -> Any:
     except VisitInvalid as exc:
         raise ValidationError(exc.errors) from None
     except VisitRefused as exc:
-        return JsonResponse(exc.body(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+        raise ApiError(exc.status, exc.code, exc.detail, **exc.extra) from None
     return (201 if created else 200), _visit_out(visit, created)
