@@ -41,7 +41,7 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> Any:
 
 
 def _register() -> None:
-    from chuangwen.cases.api import router as cases_router
+    from chuangwen.cases.api import ROUTERS as cases_routers
     from chuangwen.dashboards.api import router as dashboards_router
     from chuangwen.evidence.api import router as evidence_router
     from chuangwen.notify.api import router as notify_router
@@ -56,7 +56,8 @@ def _register() -> None:
     api.add_router("/standards", standards_router)
     api.add_router("/inspect", rounds_router)
     api.add_router("/evidence", evidence_router)
-    api.add_router("/cases", cases_router)
+    for router in cases_routers:
+        api.add_router("/cases", router)
     api.add_router("/inbox", notify_router)
     api.add_router("/dashboards", dashboards_router)
     api.add_router("/rankings", rankings_router)

@@ -1,7 +1,7 @@
 """API of the other case sources: the 12345 hotline import and instructions (督办).
 
-Defined on the cases router (imported at the end of ``cases/api.py``); the case paths there take an integer
-id, so "/hotline" and "/instructions" never reach them.
+A router of its own, mounted at /api/v1/cases beside ``cases.py`` (``cases/api/__init__.py``); the case
+paths there take an integer id, so "/hotline" and "/instructions" never reach them.
 """
 
 from __future__ import annotations
@@ -12,19 +12,18 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import AwareDatetime
 
 from chuangwen.cases import hotline
-from chuangwen.cases.api import (
+from chuangwen.cases.api.cases import (
     CaseDetailOut,
     InstructionOut,
     _field_errors,
     _visible,
     case_detail_out,
     instruction_out,
-    router,
 )
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
 from chuangwen.cases.instructions import instruct, open_instruction_case
@@ -34,6 +33,8 @@ from chuangwen.core.imports import ImportRowError
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
 from chuangwen.sites.models import Site
+
+router = Router(tags=["案卷"])
 
 
 class SkippedOut(Schema):

@@ -1,8 +1,8 @@
 """API of the coordinator's views over many cases: the dispatch board, disputes between units and the case
 map as GeoJSON.
 
-Defined on the cases router (imported at the end of ``cases/api.py``); the case paths there take an integer
-id, so "/board", "/disputes" and "/geojson" never reach them.
+A router of its own, mounted at /api/v1/cases beside ``cases.py`` (``cases/api/__init__.py``); the case
+paths there take an integer id, so "/board", "/disputes" and "/geojson" never reach them.
 """
 
 from __future__ import annotations
@@ -13,16 +13,18 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, P, Query, QueryEx, Schema
+from ninja import Field, P, Query, QueryEx, Router, Schema
 
 from chuangwen.accounts.capabilities import may_oversee
 from chuangwen.cases import board, casemap, disputes
-from chuangwen.cases.api import CaseFilters, UnitRef, _ref, form_data, router
+from chuangwen.cases.api.cases import CaseFilters, UnitRef, _ref, form_data
 from chuangwen.cases.forms import CaseFilterForm
 from chuangwen.cases.models import Case
 from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import COUNT_MAX
 from chuangwen.core.web import user_of
+
+router = Router(tags=["案卷"])
 
 
 class TriageOut(Schema):

@@ -336,8 +336,3 @@ def act(request: HttpRequest, case_id: IdPath, action: str, payload: ActionIn) -
     except DjangoValidationError as exc:
         raise _field_errors(exc.message_dict) from exc
     return case_detail_out(case, request)
-
-
-# The board's endpoints (disputes, GeoJSON) and the hotline import and instructions (督办, api_intake) live in
-# their own modules on this router.
-from chuangwen.cases import api_board, api_intake  # noqa: E402,F401
