@@ -1,6 +1,8 @@
 from django.urls import path
 
-from chuangwen.cases import board_views, intake_views, views
+from chuangwen.cases.views import board as board_views
+from chuangwen.cases.views import cases as views
+from chuangwen.cases.views import intake as intake_views
 
 app_name = "cases"
 

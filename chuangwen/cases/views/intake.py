@@ -26,7 +26,7 @@ from chuangwen.cases.intake_forms import (
     InstructionCaseForm,
     InstructionForm,
 )
-from chuangwen.cases.views import case_context, visible_case
+from chuangwen.cases.views.cases import case_context, visible_case
 from chuangwen.core.web import user_of
 from chuangwen.core.xlsx import ImportFileError, Sheet, cell_text, read_upload
 
