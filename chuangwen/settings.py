@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "chuangwen.dashboards",
     "chuangwen.reports",
     "chuangwen.open311",
+    "chuangwen.demo",  # the top of the house: nothing imports it
 ]
 
 MIDDLEWARE = [

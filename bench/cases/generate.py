@@ -115,7 +115,7 @@ def prepare_database(var_dir: Path, database_url: str | None) -> None:
 
 
 def build_units(scale: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    from chuangwen.core.demo.territory import insert_units
+    from chuangwen.demo.territory import insert_units
     from chuangwen.org.models import Unit, UnitKind
 
     top: Unit | None = None

@@ -10,3 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Connects the permission-change audit handlers.
         from chuangwen.accounts import signals  # noqa: F401
+        from chuangwen.accounts.first_admin import production_start_refusal
+        from chuangwen.core import start_checks
+
+        start_checks.register(production_start_refusal)

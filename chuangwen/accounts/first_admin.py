@@ -19,6 +19,9 @@ from chuangwen.audit.services import record
 from chuangwen.org.models import Unit, UnitKind
 
 DEFAULT_ROOT_CODE = "ROOT"
+# The password every demo account is given; it is printed in the README, so it is public (the demo builder
+# takes it from here). A production start refuses while any active account still logs in with it.
+PUBLIC_DEMO_PASSWORD = "Demo-2026!cw"
 UNIT_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,32}")  # the rule of unit codes in imports (core/cells.py)
 
 
@@ -43,6 +46,29 @@ def missing_admin_message() -> str:
         "生产模式下还没有可用的系统管理员账号，系统不会启动。"
         "请先运行 chuangwen create-admin 用户名 创建第一个管理员（密码由您设定），再启动。"
     )
+
+
+def public_password_accounts() -> list[str]:
+    """Active accounts that still log in with the demo password printed in public (a database built in
+    development and then switched to production): production refuses to serve while any is left."""
+    candidates = User.objects.filter(is_active=True, username__startswith="demo_").order_by("username")
+    return [user.username for user in candidates if user.check_password(PUBLIC_DEMO_PASSWORD)]
+
+
+def public_password_message(usernames: list[str]) -> str:
+    return _(
+        "生产模式下仍有 %(n)s 个演示账号使用公开的演示密码（%(names)s），系统不会启动。"
+        "请停用这些账号或修改其密码后再启动。"
+    ) % {"n": len(usernames), "names": "、".join(usernames[:5]) + ("…" if len(usernames) > 5 else "")}
+
+
+def production_start_refusal() -> str:
+    """Registered with ``core.start_checks``: why a production start must not serve, or ""."""
+    if not active_admin_exists():
+        return missing_admin_message()
+    if usernames := public_password_accounts():
+        return public_password_message(usernames)
+    return ""
 
 
 def _check_username(username: str) -> str:

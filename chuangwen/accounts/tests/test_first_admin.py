@@ -51,7 +51,7 @@ def test_it_skips_demo_data_on_up_in_production_mode(db, settings, tmp_path):
 
 def test_it_refuses_to_serve_in_production_while_a_demo_account_keeps_the_public_password(org, settings):
     """A database built in development and switched to production must not serve its demo accounts."""
-    from chuangwen.core.demo import DEMO_PASSWORD
+    from chuangwen.demo.services import DEMO_PASSWORD
     from conftest import make_user
 
     make_user("ops", Role.ADMIN, org["city"])

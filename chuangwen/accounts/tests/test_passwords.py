@@ -77,7 +77,7 @@ def test_it_says_every_rule_in_chinese(db):
 
 def test_it_keeps_the_test_and_demo_passwords_valid(db):
     from chuangwen.accounts.models import Role
-    from chuangwen.core.demo import DEMO_PASSWORD
+    from chuangwen.demo.services import DEMO_PASSWORD
 
     for username in ("coord", "admin", "inspector", "west_handler", "dept_handler"):
         validate_password(PASSWORD, User(username=username, full_name=username))

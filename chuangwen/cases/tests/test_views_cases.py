@@ -212,7 +212,7 @@ def test_it_shows_a_handlers_rectification_photos_to_the_verifier_and_not_to_ano
     import uuid
 
     from chuangwen.cases.models import Case, CaseEvent
-    from chuangwen.core.demo.activity import synthetic_photo
+    from chuangwen.demo.activity import synthetic_photo
     from chuangwen.evidence.services import PhotoMeta, ingest_photo
 
     photo, _ = ingest_photo(

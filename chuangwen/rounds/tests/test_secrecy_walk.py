@@ -87,7 +87,7 @@ def secret_world(started_round: Any, users: dict[str, Any], team_inspectors: lis
     entry = started_round.entries.select_related("site", "team").first()
     inspector = entry.team.members.order_by("username").first()
     photo_id = uuid.uuid4()
-    from chuangwen.core.demo.activity import synthetic_photo
+    from chuangwen.demo.activity import synthetic_photo
 
     ingest_photo(
         synthetic_photo(__import__("random").Random(1)),

@@ -18,18 +18,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from chuangwen.accounts.first_admin import active_admin_exists, missing_admin_message
+from chuangwen.core import start_checks
 from chuangwen.core.supervisor import Child, PortBusy, Supervisor, ensure_port_free
 
 
 def refuse_unsafe_production_start() -> None:
-    """Production serves nobody until an admin exists and no account keeps the public demo password."""
-    from chuangwen.core.demo import public_password_accounts, public_password_message
-
-    if not active_admin_exists():
-        raise CommandError(missing_admin_message())
-    if usernames := public_password_accounts():
-        raise CommandError(public_password_message(usernames))
+    """Production serves nobody until the apps' start checks hold (``core/start_checks.py``: an active admin
+    exists, no account keeps the public demo password)."""
+    if reasons := start_checks.refusals():
+        raise CommandError(reasons[0])
 
 
 def web_command(host: str, port: int, workers: int, max_rss: int) -> list[str]:

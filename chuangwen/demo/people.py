@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 
 from chuangwen.accounts.models import Role, User
-from chuangwen.core.demo.names import NameBook
-from chuangwen.core.demo.spec import DEMO_PASSWORD
-from chuangwen.core.demo.territory import Territory
+from chuangwen.demo.names import NameBook
+from chuangwen.demo.spec import DEMO_PASSWORD
+from chuangwen.demo.territory import Territory
 from chuangwen.org.models import Unit
 
 EXTRA_AT_ROOT = {Role.COORDINATOR: 1, Role.LEADER: 1, Role.INSPECTOR: 5, Role.VERIFIER: 2}

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from chuangwen.core.demo import SCALES, DemoRefused, build_demo
+from chuangwen.demo.services import SCALES, DemoRefused, build_demo
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ from django.db.models import F
 from chuangwen.accounts.models import Role, User
 from chuangwen.cases import services as case_services
 from chuangwen.cases.models import Case, CaseEvent
-from chuangwen.core.demo.activity import synthetic_photo
+from chuangwen.demo.activity import synthetic_photo
 from chuangwen.evidence.models import Evidence
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.reports import guard, services, triage
@@ -182,7 +182,7 @@ def _play(
     case_services.apply(case, "accept", rng.choice([handler, head]))
     if scenario == "in_progress":
         return True
-    from chuangwen.core.demo.activity import _rectification_photo
+    from chuangwen.demo.activity import _rectification_photo
 
     photo = _rectification_photo(case, handler, rng)
     case_services.apply(case, "rectify", handler, reason="已按市民反映的问题整改完毕", photos=[photo])

@@ -67,7 +67,7 @@ def build_activity(seed: int) -> ActivitySummary:
     """A year of rounds, self-checks, cases and rankings (``history``), then the current month: a 暗访 in
     progress, some cases moved on today, hotline orders, instructions and citizen reports. The same seed
     gives the same data; everything is placed relative to the clock's "now"."""
-    from chuangwen.core.demo import history
+    from chuangwen.demo import history
 
     rng = random.Random(f"{seed}:activity")
     coordinator = User.objects.get(username="demo_coordinator")
@@ -105,7 +105,7 @@ def build_activity(seed: int) -> ActivitySummary:
     _visit_round(round_, start, 0.4, rng, summary)
     summary.rounds.append(name)
     _move_cases(rng, summary)
-    from chuangwen.core.demo.citizen import build_citizen_reports
+    from chuangwen.demo.citizen import build_citizen_reports
 
     build_citizen_reports(seed)  # 随手拍 in every state (summary.cases counts the other sources)
     return summary
@@ -138,7 +138,7 @@ def _unannounced() -> dict[str, Any]:
 def _visit_round(
     round_: Round, start: date, share: float, rng: random.Random, summary: ActivitySummary
 ) -> None:
-    from chuangwen.core.demo.history import at
+    from chuangwen.demo.history import at
 
     coordinator = User.objects.get(username="demo_coordinator")
     entries = list(

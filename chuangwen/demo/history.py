@@ -132,7 +132,7 @@ def build_year(story: Story) -> Round | None:
 
 def _quotas(*, full: bool = False) -> dict[str, Any]:
     if full:
-        from chuangwen.core.demo.activity import _unannounced
+        from chuangwen.demo.activity import _unannounced
 
         return _unannounced()
     return {"type_quotas": dict(HISTORY_QUOTAS), "declared_cap": "0.3", "street_max": 3}
@@ -294,7 +294,7 @@ def _move(case_id: int, expected: str, action: str, story: Story) -> None:
     if action == "accept":
         case_services.apply(case, "accept", handler)
     elif action == "rectify":
-        from chuangwen.core.demo.activity import _rectification_photo
+        from chuangwen.demo.activity import _rectification_photo
 
         photo = _rectification_photo(case, handler, story.rng)
         case_services.apply(case, "rectify", handler, reason="已按要求整改完毕", photos=[photo])

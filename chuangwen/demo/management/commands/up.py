@@ -57,7 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.WARNING(missing_admin_message()))
 
     def print_demo_accounts(self) -> None:
-        from chuangwen.core.demo import DEMO_PASSWORD
+        from chuangwen.demo.services import DEMO_PASSWORD
 
         self.stdout.write(f"演示账号（每个角色一个，密码均为 {DEMO_PASSWORD}）：")
         seen: set[str] = set()

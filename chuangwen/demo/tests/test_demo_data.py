@@ -22,9 +22,9 @@ from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import verify_chain
 from chuangwen.cases.deadlines import overdue_q
 from chuangwen.cases.models import Case, CaseEvent, Escalation, Instruction, RoutingRule
-from chuangwen.core.demo import DEMO_PASSWORD, DemoRefused, ScaleSpec, build_demo, demo_digest
-from chuangwen.core.demo.names import TERRITORIAL_DUTIES
 from chuangwen.dashboards.services.indicators import trend
+from chuangwen.demo.names import TERRITORIAL_DUTIES
+from chuangwen.demo.services import DEMO_PASSWORD, DemoRefused, ScaleSpec, build_demo, demo_digest
 from chuangwen.evidence.models import EvidenceKind
 from chuangwen.notify.models import Notification
 from chuangwen.org.models import Unit, UnitKind

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chuangwen.accounts.first_admin import PUBLIC_DEMO_PASSWORD
+
 # Meets the password policy (≥ 10 characters, three character classes); printed by ``chuangwen up``.
-DEMO_PASSWORD = "Demo-2026!cw"
+DEMO_PASSWORD = PUBLIC_DEMO_PASSWORD  # printed in the README: public (accounts refuses it in production)
 
 # WGS-84 centre of the synthetic territory (a plausible city in the Yangtze delta).
 CENTER_LNG = 120.15

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.services import record
-from chuangwen.core.demo.names import NameBook
-from chuangwen.core.demo.people import build_people
-from chuangwen.core.demo.places import SiteType, build_sites
-from chuangwen.core.demo.spec import DEMO_PASSWORD, SCALES, ScaleSpec
-from chuangwen.core.demo.territory import build_territory
+from chuangwen.demo.names import NameBook
+from chuangwen.demo.people import build_people
+from chuangwen.demo.places import SiteType, build_sites
+from chuangwen.demo.spec import DEMO_PASSWORD, SCALES, ScaleSpec
+from chuangwen.demo.territory import build_territory
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.sites.models import Site
 from chuangwen.standards.models import CheckItem, Standard
@@ -29,7 +29,7 @@ from chuangwen.standards.services import load_default_standard
 # Emptied by --reset, in this order, before the unit tree (deepest level first). Later issues put their
 # business tables (rounds, visits, cases …) in front. The audit log and the standards are kept.
 if TYPE_CHECKING:
-    from chuangwen.core.demo.activity import ActivitySummary
+    from chuangwen.demo.activity import ActivitySummary
 
 RESET_MODELS = [
     "rankings.RankingRow",
@@ -179,7 +179,7 @@ def build_demo(
         build_people(territory, _rng(seed, "people"), names)
         summary = summarise(spec.name, seed, standard)
         if activity and spec.name == "district":
-            from chuangwen.core.demo.activity import build_activity
+            from chuangwen.demo.activity import build_activity
 
             _say(stdout, _("生成测评批次、实地测评与照片……"))
             summary.activity = build_activity(seed)

@@ -6,9 +6,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chuangwen.core.demo.geometry import PointSampler
-from chuangwen.core.demo.names import NameBook, UniqueNames
-from chuangwen.core.demo.territory import Community, District, Street, Territory
+from chuangwen.demo.geometry import PointSampler
+from chuangwen.demo.names import NameBook, UniqueNames
+from chuangwen.demo.territory import Community, District, Street, Territory
 from chuangwen.org.models import Unit
 from chuangwen.sites.models import RiskTag, Site
 

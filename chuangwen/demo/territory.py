@@ -10,15 +10,15 @@ from typing import Any
 from shapely.geometry import mapping
 from shapely.ops import unary_union
 
-from chuangwen.core.demo.geometry import Block, Lattice, polygon_of, split_in_two
-from chuangwen.core.demo.names import (
+from chuangwen.demo.geometry import Block, Lattice, polygon_of, split_in_two
+from chuangwen.demo.names import (
     CITY_NAME,
     DEPARTMENTS,
     DISTRICT_NAMES,
     TERRITORIAL_DUTIES,
     NameBook,
 )
-from chuangwen.core.demo.spec import CENTER_LAT, CENTER_LNG, ScaleSpec
+from chuangwen.demo.spec import CENTER_LAT, CENTER_LNG, ScaleSpec
 from chuangwen.org.models import Unit, UnitKind
 
 
