@@ -97,7 +97,7 @@ ROOT_URLCONF = "chuangwen.urls"
 WSGI_APPLICATION = "chuangwen.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 TEMPLATES = [

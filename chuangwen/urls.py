@@ -3,12 +3,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from chuangwen.api import api
+from chuangwen.dashboards.home import home
 
 admin.site.site_header = _("创文 · 系统管理")
 admin.site.site_title = _("创文")
 admin.site.index_title = _("基础数据")
 
 urlpatterns = [
+    path("", home, name="home"),  # the role home page (dashboards/home.py)
     path("", include("chuangwen.core.urls")),
     path("accounts/", include("chuangwen.accounts.urls")),
     path("org/", include("chuangwen.org.urls")),

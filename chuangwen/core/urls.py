@@ -4,7 +4,6 @@ from chuangwen.core import transfer, views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("csp-report/", views.csp_report, name="csp_report"),  # settings.CSP_REPORT_URL
     path("transfer/<str:kind>/export.xlsx", transfer.export_view, name="export"),

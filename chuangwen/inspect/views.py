@@ -83,7 +83,7 @@ def app_config(request: HttpRequest, session: AppSession) -> dict[str, Any]:
             "visits": "/api/v1/inspect/visits",
             "login": f"{reverse('accounts:login')}?next={reverse('inspect:app')}",
             "logout": reverse("accounts:logout"),
-            "home": reverse("core:home"),
+            "home": reverse("home"),
             "sw": reverse("inspect:service_worker"),
             "scope": reverse("inspect:app"),
         },

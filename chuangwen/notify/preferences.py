@@ -114,7 +114,7 @@ def flush_deferred(now: datetime | None = None) -> int:
 def _send_summary(rows: list[DeferredNotice], day: str, now: datetime) -> None:
     """One summary of ``rows`` (all of one person or one unit's robots), and the rows marked, together."""
     subject, body = _summary(rows, day)
-    home = reverse("core:home")  # the 待办 box lists what the held notices were about
+    home = reverse("home")  # the 待办 box lists what the held notices were about
     key = f"held:{rows[-1].pk}"
     with transaction.atomic():
         first = rows[0]

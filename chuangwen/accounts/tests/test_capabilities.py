@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 # Every destination the nav may offer (the notice inbox and the admin included).
 NAV_PAGES = [
-    "core:home", "org:tree", "sites:list", "cases:list", "standards:list", "rounds:list",
+    "home", "org:tree", "sites:list", "cases:list", "standards:list", "rounds:list",
     "dashboards:overview", "report_triage:list", "rankings:list", "notify:inbox", "admin:index",
 ]  # fmt: skip
 CASE_VIEWS = ["cases:board", "cases:disputes", "cases:instruction_new", "cases:hotline", "cases:map"]
@@ -69,7 +69,7 @@ def people(users: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
 def test_it_shows_each_role_exactly_the_pages_it_may_open(users: Any, org: Any, who: str) -> None:
     user = people(users, org)[who]
     client = client_for(user)
-    home = client.get(reverse("core:home"))
+    home = client.get(reverse("home"))
     assert home.status_code == 200
     shown = set(links(home.content.decode(), "nav", "cw-nav"))
     for name in NAV_PAGES:

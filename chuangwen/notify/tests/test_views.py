@@ -49,11 +49,11 @@ def test_it_lists_only_my_notifications_unread_first(users, mine):
 
 def test_it_shows_the_unread_count_in_the_nav_of_every_page(users, mine):
     client = client_for(users["west_handler"])
-    home = client.get(reverse("core:home")).content.decode()
+    home = client.get(reverse("home")).content.decode()
     assert 'href="/inbox/"' in home and "消息" in home and nav_count(home) == "2"
     assert nav_count(client.get(reverse("cases:list")).content.decode()) == "2"
     Notification.objects.filter(user=users["west_handler"]).update(read_at=timezone.now())
-    home = client.get(reverse("core:home")).content.decode()
+    home = client.get(reverse("home")).content.decode()
     assert 'id="nav-inbox"' in home and nav_count(home) is None
 
 

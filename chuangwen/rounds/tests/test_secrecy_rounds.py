@@ -55,13 +55,13 @@ def test_an_unpublished_round_leaves_no_trace(who, users, org, round_standard, r
 
     client = client_for(users[who])
     before = body(client.get(reverse("rounds:list")))
-    home_before = body(client.get(reverse("core:home")))
+    home_before = body(client.get(reverse("home")))
     round_ = make_draft(org, users, round_standard)
     services.draw_round(round_, users["coordinator"])
     services.build_teams(round_, team_inspectors, actor=users["coordinator"])
     services.start_round(round_, users["coordinator"])
     assert body(client.get(reverse("rounds:list"))) == before
-    assert body(client.get(reverse("core:home"))) == home_before
+    assert body(client.get(reverse("home"))) == home_before
     assert round_.name not in before
     seen, missing = pages(client, round_), missing_pages(client)
     for name, response in seen.items():
@@ -99,7 +99,7 @@ def test_nav_link_for_everyone_who_may_open_the_list_which_hides_a_round_in_prog
     # (accounts/tests/test_capabilities.py walks every nav link for every role).
     url = reverse("rounds:list")
     for who in ("coordinator", "inspector", "leader", "west_handler", "west_head", "verifier"):
-        assert f'href="{url}"' in client_for(users[who]).get(reverse("core:home")).content.decode()
+        assert f'href="{url}"' in client_for(users[who]).get(reverse("home")).content.decode()
     for who in ("west_handler", "west_head", "verifier"):
         assert started_round.name not in client_for(users[who]).get(url).content.decode()
 

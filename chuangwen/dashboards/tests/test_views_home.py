@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def home_html(user: Any) -> str:
     client = Client()
     client.force_login(user)
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -28,7 +28,7 @@ def figure(html: str, name: str) -> str:
 
 
 def test_home_needs_login() -> None:
-    response = Client().get(reverse("core:home"))
+    response = Client().get(reverse("home"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
 
@@ -99,7 +99,7 @@ def test_english(users: dict[str, Any]) -> None:
     client = Client()
     client.force_login(users["coordinator"])
     client.cookies["django_language"] = "en"  # the language switcher's choice; Accept-Language is ignored
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert '<html lang="en">' in response.content.decode()
 
 
@@ -123,7 +123,7 @@ def test_it_lists_an_inspectors_rounds_and_links_the_phone_app(users: dict[str, 
     team = Team.objects.create(round=round_, name="第1组")
     client = Client()
     client.force_login(users["inspector"])
-    assert "十二月暗访" not in client.get(reverse("core:home")).content.decode()
+    assert "十二月暗访" not in client.get(reverse("home")).content.decode()
     team.members.add(users["inspector"])
-    html = client.get(reverse("core:home")).content.decode()
+    html = client.get(reverse("home")).content.decode()
     assert "十二月暗访" in html and reverse("inspect:app") in html

@@ -41,7 +41,7 @@ def todo(user: Any) -> dict[str, tuple[int | None, str]]:
     """The 待办 box as the person reads it: queue → (number shown, link)."""
     client = Client()
     client.force_login(user)
-    page = client.get(reverse("core:home")).content.decode()
+    page = client.get(reverse("home")).content.decode()
     found = ITEM.findall(page)
     return {key: (int(n) if n else None, htmllib.unescape(url)) for key, url, n in found}
 
