@@ -59,11 +59,15 @@ __all__ = [
     "start_import_job",
 ]
 
-SPEC_PATHS = {
-    "units": "chuangwen.org.spreadsheets.UnitSheet",
-    "users": "chuangwen.org.spreadsheets.UserSheet",
-    "sites": "chuangwen.sites.spreadsheets.SiteSheet",
-}
+# kind → dotted path of its SheetSpec; each app registers its own sheets in ``AppConfig.ready`` (org: units
+# and users, sites: sites), so the kernel names no domain app.
+SPEC_PATHS: dict[str, str] = {}
+
+
+def register_sheet(kind: str, spec_path: str) -> None:
+    SPEC_PATHS[kind] = spec_path
+
+
 PROGRESS_EVERY = 200
 
 # --- the spec -------------------------------------------------------------------------------------
@@ -155,6 +159,8 @@ class SheetSpec:
     key: str = "code"  # the field that identifies a row: create or update by it
     columns: tuple[Column, ...] = ()
     roles: frozenset[str] = frozenset()  # who may import this kind (superusers always may)
+    # Who may export it (any user with a unit when None; superusers always may): the rows are then scoped.
+    export_roles: frozenset[str] | None = None
 
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         """Load in bulk what the row checks will look up."""
@@ -173,6 +179,17 @@ class SheetSpec:
     def queryset_for(self, actor: User | None) -> models.QuerySet[Any]:
         """What ``actor`` may export."""
         raise NotImplementedError
+
+    def export_queryset(self, request: HttpRequest, actor: User) -> models.QuerySet[Any]:
+        """The rows an export from the web page writes (a sheet may apply the list page's filters)."""
+        return self.queryset_for(actor)
+
+    def may_export(self, user: User) -> bool:
+        if not user.is_authenticated or user.unit_id is None:
+            return False
+        if user.is_superuser or self.export_roles is None:
+            return True
+        return user.role in self.export_roles
 
     def import_columns(self) -> list[Column]:
         return [c for c in self.columns if not c.export_only]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,11 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from chuangwen.accounts.models import Role, User
 from chuangwen.core.imports import can_import, export_xlsx, get_spec, start_import_job
 from chuangwen.core.models import ImportJob, ImportKind
 from chuangwen.core.web import user_of
 from chuangwen.core.xlsx import ImportFileError
+
+if TYPE_CHECKING:
+    from chuangwen.accounts.models import User
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,12 +33,9 @@ def _kind(kind: str) -> str:
 
 
 def can_export(kind: str, user: User) -> bool:
-    """Personal data (users) only for admins and coordinators; registries for anyone who can see them."""
-    if not user.is_authenticated or user.unit_id is None:
-        return False
-    if kind == ImportKind.USERS:
-        return user.is_superuser or user.role in (Role.ADMIN, Role.COORDINATOR)
-    return user.role not in (Role.VOLUNTEER,)
+    """The sheet's own rule (``SheetSpec.may_export``): personal data (users) only for admins and
+    coordinators; registries for anyone who can see them."""
+    return get_spec(kind).may_export(user)
 
 
 @login_required
@@ -44,13 +43,7 @@ def export_view(request: HttpRequest, kind: str) -> HttpResponse:
     user = user_of(request)
     if not can_export(_kind(kind), user):
         raise PermissionDenied
-    queryset: QuerySet[Any]
-    if kind == ImportKind.SITES:
-        from chuangwen.sites.views import filtered_sites
-
-        _form, queryset = filtered_sites(request)  # exactly the sites the list shows
-    else:
-        queryset = get_spec(kind).queryset_for(user)
+    queryset: QuerySet[Any] = get_spec(kind).export_queryset(request, user)
     data = export_xlsx(kind, queryset, actor=user, request=request)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(data, content_type=XLSX)

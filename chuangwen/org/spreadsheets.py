@@ -47,6 +47,7 @@ class UnitSheet(SheetSpec):
     title = "单位"
     key = "code"
     roles = frozenset({Role.ADMIN, Role.COORDINATOR})
+    export_roles = frozenset(set(Role) - {Role.VOLUNTEER})
     columns = (
         Column("单位编码", "code", required=True, parse=code()),
         Column("单位名称", "name", required=True, parse=text(100)),
@@ -164,6 +165,7 @@ class UserSheet(SheetSpec):
     title = "用户"
     key = "username"
     roles = frozenset({Role.ADMIN})
+    export_roles = frozenset({Role.ADMIN, Role.COORDINATOR})  # personal data
     columns = (
         Column(
             "用户名",

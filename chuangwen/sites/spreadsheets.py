@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,6 +46,7 @@ class SiteSheet(SheetSpec):
     title = "点位"
     key = "code"
     roles = frozenset({Role.COORDINATOR})
+    export_roles = frozenset(set(Role) - {Role.VOLUNTEER})
     columns = (
         Column("点位编码", "code", required=True, parse=code()),
         Column("点位名称", "name", required=True, parse=text(200)),
@@ -132,6 +134,12 @@ class SiteSheet(SheetSpec):
             "area_name": obj.area_unit.name,
             "area_note": obj.area_note,
         }
+
+    def export_queryset(self, request: HttpRequest, actor: User) -> models.QuerySet[Site]:
+        from chuangwen.sites.views import filtered_sites
+
+        _form, sites = filtered_sites(request)  # exactly the sites the list shows
+        return sites
 
     def queryset_for(self, actor: User | None) -> models.QuerySet[Site]:
         sites = Site.objects.select_related("area_unit", "responsible_unit").order_by("code")

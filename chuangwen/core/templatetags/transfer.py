@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
 
-from chuangwen.accounts.models import User
 from chuangwen.core import imports, transfer
+
+if TYPE_CHECKING:
+    from chuangwen.accounts.models import User
 
 register = template.Library()
 
