@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from chuangwen.audit.services import record
 from chuangwen.org.geo import AreaIndex, BoundaryError, area_m2, find_overlaps, validate_boundary
 from chuangwen.org.models import Unit, UnitKind
+from chuangwen.org.signals import boundaries_changed
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -239,12 +240,14 @@ def import_boundaries(
 def _save(
     items: list[_Item], actor: User | None, request: HttpRequest | None, relocate: bool
 ) -> BoundaryImportResult:
-    from chuangwen.sites.services import relocate_sites
-
     with transaction.atomic():
         for item in items:
             Unit.objects.filter(pk=item.unit.pk).update(boundary=item.geojson)
-        sites = relocate_sites(AreaIndex.for_all_units()) if relocate else {}
+        sites: dict[str, int] = {}
+        if relocate:  # the sites app relocates its sites (org/signals.py)
+            for _receiver, counts in boundaries_changed.send(sender=Unit, index=AreaIndex.for_all_units()):
+                if isinstance(counts, dict):
+                    sites.update(counts)
         detail = {"units": [i.unit.code for i in items], "count": len(items), "sites": sites}
         record(request, "boundaries_imported", actor=actor, detail=detail)
     return BoundaryImportResult(len(items), sites)

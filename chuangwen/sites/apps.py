@@ -11,3 +11,7 @@ class SitesConfig(AppConfig):
         from chuangwen.core.imports import register_sheet
 
         register_sheet("sites", "chuangwen.sites.spreadsheets.SiteSheet")
+        from chuangwen.org.signals import boundaries_changed
+        from chuangwen.sites.services import relocate_after_boundaries_changed
+
+        boundaries_changed.connect(relocate_after_boundaries_changed, dispatch_uid="sites.relocate")

@@ -270,6 +270,11 @@ def save_site(
     return saved
 
 
+def relocate_after_boundaries_changed(sender: Any, index: AreaIndex, **kwargs: Any) -> dict[str, int]:
+    """Receiver of ``org.signals.boundaries_changed``: relocate every site, return the counts."""
+    return relocate_sites(index)
+
+
 def relocate_sites(index: AreaIndex | None = None) -> dict[str, int]:
     """Recompute every site's area unit after boundaries changed (called inside the boundary import).
 
