@@ -52,6 +52,9 @@ class TokenForm(forms.Form):
             self.fields["totp_code"].help_text = hint
 
 
+NEW_KEY = "cw_new_token_key"  # the session key under which a new token's key waits for the next page view
+
+
 def is_admin(user: User) -> bool:
     return user.role == Role.ADMIN or user.is_superuser
 
@@ -72,10 +75,13 @@ def _context(request: HttpRequest, form: TokenForm, key: str = "") -> dict[str, 
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
-    """GET: the page; POST: issue a token, whose key is shown on this response only (never stored)."""
+    """GET: the page; POST: issue a token and redirect to the page, which shows its key once.
+
+    The key waits in the session only until that next GET takes it out (post/redirect/get: reloading the
+    page never re-sends the form, so it never issues a second token, and never shows the key again)."""
     user = user_of(request)
     form = TokenForm(request.POST if request.method == "POST" else None, user=user)
-    key = ""
+    key = request.session.pop(NEW_KEY, "") if request.method == "GET" else ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -85,8 +91,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
         except services.TokenRefused as exc:
             form.add_error("totp_code" if "totp_code" in form.fields else None, str(exc))
         else:
-            form = TokenForm(user=user)
-    status = 400 if request.method == "POST" and not key else 200
+            request.session[NEW_KEY] = key
+            return HttpResponseRedirect(reverse("accounts:tokens"))
+    status = 400 if request.method == "POST" else 200
     return render(request, "accounts/tokens.html", _context(request, form, key), status=status)
 
 

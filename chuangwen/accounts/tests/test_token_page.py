@@ -40,8 +40,8 @@ def test_it_issues_a_token_once_lists_it_and_revokes_it(users, settings):
         client = client_for(handler)
         assert "API 令牌" in client.get("/").content.decode()  # linked from the user menu
         response = client.post(URL, {"name": "整改手机", "days": 3})
-        assert response.status_code == 200
-        key = issued_key(response)
+        assert response.status_code == 302 and response["Location"] == URL  # post/redirect/get
+        key = issued_key(client.get(URL))
         assert api(key).status_code == 200
         listing = client.get(URL).content.decode()
         assert "整改手机" in listing and key not in listing  # shown once, never again
@@ -77,7 +77,7 @@ def test_it_asks_a_fresh_code_of_a_user_with_the_second_factor(users):
         refused = client.post(URL, {"name": "手机", "days": 1})
         assert refused.status_code == 400 and "动态口令：" in refused.content.decode()
         assert not ApiToken.objects.exists()
-        issued_key(client.post(URL, {"name": "手机", "days": 1, "totp_code": totp.now()}))
+        issued_key(client.post(URL, {"name": "手机", "days": 1, "totp_code": totp.now()}, follow=True))
     assert ApiToken.objects.filter(user=handler).count() == 1
 
 
@@ -93,3 +93,13 @@ def test_it_lets_only_an_admin_revoke_another_users_token(users, org):
     assert client_for(admin).post(url).status_code == 302
     assert api(key).status_code == 401
     assert AuditEntry.objects.get(action="token_revoked").actor_id == admin.pk
+
+
+def test_it_never_issues_a_second_token_when_the_page_is_reloaded(users):
+    # The key is shown on the page the POST redirects to; reloading that page is a GET: no new token, no key.
+    client = client_for(users["west_handler"])
+    shown = client.post(URL, {"name": "整改手机", "days": 3}, follow=True)
+    key = issued_key(shown)
+    again = client.get(URL).content.decode()
+    assert key not in again and "整改手机" in again
+    assert ApiToken.objects.filter(user=users["west_handler"]).count() == 1
