@@ -10,6 +10,18 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API inside pytest-django
 
+# Shared fixtures of the apps' tests, registered once here instead of star-imported by each test file.
+pytest_plugins = [
+    "chuangwen.cases.tests.case_fixtures",
+    "chuangwen.cases.tests.photo_fixtures",
+    "chuangwen.core.tests.hostile_world",
+    "chuangwen.dashboards.tests.world",
+    "chuangwen.rankings.tests.page_fixtures",
+    "chuangwen.reports.tests.report_fixtures",
+    "chuangwen.rounds.tests.round_fixtures",
+    "chuangwen.rounds.tests.visit_fixtures",
+]
+
 PASSWORD = "Chuangwen-2026!"
 
 # A square district split into two streets along lng 120.05 (WGS-84, around 30°N).

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from chuangwen.core.imports import can_import, export_xlsx, get_spec, start_import_job
 from chuangwen.core.models import ImportJob, ImportKind
-from chuangwen.core.web import user_of
+from chuangwen.core.web import user_of, wants_fragment
 from chuangwen.core.xlsx import ImportFileError
 
 if TYPE_CHECKING:
@@ -88,9 +88,7 @@ def _own_job(request: HttpRequest, job_id: int) -> ImportJob:
 @login_required
 def job_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _own_job(request, job_id)
-    template = (
-        "core/transfer/job_status.html" if getattr(request, "htmx", False) else "core/transfer/job.html"
-    )
+    template = "core/transfer/job_status.html" if wants_fragment(request) else "core/transfer/job.html"
     return render(request, template, {"job": job, "title": get_spec(job.kind).title})
 
 

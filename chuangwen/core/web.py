@@ -19,6 +19,15 @@ def user_of(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
+def wants_fragment(request: HttpRequest) -> bool:
+    """An htmx request that swaps part of the page (not a boosted link or a history restore, which want the
+    whole page): the one test of "partial or full page?" every view asks."""
+    htmx = getattr(request, "htmx", None)
+    if not htmx:
+        return False
+    return not htmx.boosted and not htmx.history_restore_request
+
+
 def querystring(params: QueryDict, *, drop: tuple[str, ...] = ("page",)) -> str:
     """The non-empty GET parameters without ``drop``, URL-encoded (for links that keep the filters)."""
     pairs = [(key, value) for key, values in params.lists() if key not in drop for value in values if value]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from chuangwen.accounts import capabilities
 from chuangwen.accounts.models import User
-from chuangwen.core.web import querystring, user_of
+from chuangwen.core.web import querystring, user_of, wants_fragment
 from chuangwen.org.models import Unit, path_ids
 from chuangwen.org.views import boundary_feature
 from chuangwen.sites import services
@@ -53,8 +53,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
         "can_edit": can_edit_sites(user_of(request)),
         "site_create_url": reverse("sites:create"),
     }
-    htmx = getattr(request, "htmx", None)
-    if htmx and not htmx.boosted and not htmx.history_restore_request:
+    if wants_fragment(request):
         return render(request, "sites/partials/results.html", context)
     return render(request, "sites/list.html", context)
 

@@ -72,20 +72,20 @@ def test_it_shows_each_role_exactly_the_pages_it_may_open(users: Any, org: Any, 
     home = client.get(reverse("home"))
     assert home.status_code == 200
     shown = set(links(home.content.decode(), "nav", "cw-nav"))
-    for name in NAV_PAGES:
-        url = reverse(name)
-        status = client.get(url).status_code
-        if url in shown:
-            assert status == 200, f"{who}: the nav shows {url} but it answers {status}"
-        else:
-            assert status != 200, f"{who}: may open {url} but the nav hides it"
+    assert_offers_exactly_what_opens(client, who, "the nav", shown, NAV_PAGES)
     if reverse("cases:list") in shown:
         listing = client.get(reverse("cases:list")).content.decode()
         offered = set(links(listing, "div", "case-views"))
-        for name in CASE_VIEWS:
-            url = reverse(name)
-            status = client.get(url).status_code
-            if url in offered:
-                assert status == 200, f"{who}: the case list offers {url} but it answers {status}"
-            else:
-                assert status != 200, f"{who}: may open {url} but the case list hides it"
+        assert_offers_exactly_what_opens(client, who, "the case list", offered, CASE_VIEWS)
+
+
+def assert_offers_exactly_what_opens(
+    client: Any, who: str, where: str, offered: set[str], names: list[str]
+) -> None:
+    for name in names:
+        url = reverse(name)
+        status = client.get(url).status_code
+        if url in offered:
+            assert status == 200, f"{who}: {where} offers {url} but it answers {status}"
+        else:
+            assert status != 200, f"{who}: may open {url} but {where} hides it"

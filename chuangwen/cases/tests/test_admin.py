@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from chuangwen.cases import services
 from chuangwen.cases.models import Case
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from conftest import make_user
 

@@ -11,8 +11,6 @@ from django.test import Client
 
 from chuangwen.accounts.services import issue_token
 from chuangwen.cases.models import Case, CaseState
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
-from chuangwen.cases.tests.photo_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.photo_fixtures import HERE, picture
 from chuangwen.evidence.models import Evidence, EvidenceKind
 

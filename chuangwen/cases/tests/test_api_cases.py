@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 
 from chuangwen.cases.models import Case, CaseEvent, CaseState
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case, make_photo
 from conftest import client_for
 

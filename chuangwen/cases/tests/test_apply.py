@@ -15,7 +15,6 @@ from chuangwen.audit.services import verify_chain
 from chuangwen.cases import machine, services
 from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
 from chuangwen.cases.models import Case, CaseEvent
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case, make_photo
 from chuangwen.rounds.models import Finding, FindingStatus, Judgement, RoundStatus, Visit
 from chuangwen.rounds.tests.visit_fixtures import make_round, standard  # noqa: F401

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from chuangwen.cases import services
 from chuangwen.cases.models import Case, CaseState, RoutingRule
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.rounds.tests.round_fixtures import round_standard  # noqa: F401  (fixture)
 from chuangwen.standards.models import CheckItem

@@ -11,8 +11,6 @@ from huey.contrib.djhuey import HUEY
 
 from chuangwen.cases.models import PhotoCheck, PhotoCheckState
 from chuangwen.cases.tasks import check_rectification_photos
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
-from chuangwen.cases.tests.photo_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.photo_fixtures import north_of
 from conftest import PASSWORD
 

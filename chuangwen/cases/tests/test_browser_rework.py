@@ -15,7 +15,6 @@ from chuangwen.evidence.models import Evidence, EvidenceKind
 from chuangwen.evidence.services import PhotoMeta, ingest_photo
 from chuangwen.rounds import services as round_services
 from chuangwen.rounds.models import Finding
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.round_fixtures import accept_visit_with_finding
 from conftest import PASSWORD
 

@@ -10,7 +10,6 @@ from django.db import connections
 from chuangwen.cases import services
 from chuangwen.cases.exceptions import Conflict
 from chuangwen.cases.models import Case, CaseEvent
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 
 

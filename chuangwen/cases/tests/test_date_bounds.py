@@ -19,7 +19,6 @@ from chuangwen.cases import services
 from chuangwen.cases.hotline import import_hotline
 from chuangwen.cases.instructions import open_instruction_case
 from chuangwen.cases.models import Case, CaseState, Instruction
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.cases.tests.test_hotline import HEADERS, MAPPING, ROW_A, csv_bytes
 from chuangwen.workdays.services import end_of_day, is_workday

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from chuangwen.cases.deadlines import deadline_fields, light_counts, light_of, light_q
 from chuangwen.cases.models import Case
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.workdays.services import RED, add_workdays, warn_point
 from chuangwen.workdays.tests.oracle import traffic_light

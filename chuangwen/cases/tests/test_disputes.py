@@ -8,7 +8,6 @@ from django.urls import reverse
 from chuangwen.cases import services
 from chuangwen.cases.disputes import disputes_for
 from chuangwen.cases.models import CaseState
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from conftest import client_for, make_user
 

@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 from chuangwen.audit.models import AuditEntry
 from chuangwen.cases import services
 from chuangwen.cases.models import Case, CaseState
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.org.models import Unit
 from chuangwen.rounds.tests.round_fixtures import round_standard  # noqa: F401  (fixture)

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from chuangwen.cases import services
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.workdays.services import end_of_day, warn_point
 from conftest import client_for, make_user

@@ -16,7 +16,6 @@ from openpyxl import Workbook
 from chuangwen.audit.models import AuditEntry
 from chuangwen.cases import hotline
 from chuangwen.cases.models import Case, CaseSource, CaseState
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.org.coords import wgs84_to_gcj02
 from chuangwen.workdays.services import add_workdays, end_of_day
 from conftest import make_user

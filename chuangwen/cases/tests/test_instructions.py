@@ -13,7 +13,6 @@ from chuangwen.cases import machine
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
 from chuangwen.cases.instructions import instruct, instruction_rows, open_instruction_case
 from chuangwen.cases.models import CaseSource, CaseState, Instruction
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.workdays.services import warn_point
 from conftest import make_user

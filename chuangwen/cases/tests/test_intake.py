@@ -14,7 +14,6 @@ from chuangwen.cases.intake import open_cases_for_round
 from chuangwen.cases.models import Case, CaseState, RoutingRule
 from chuangwen.rounds import services as round_services
 from chuangwen.rounds.models import Finding, FindingStatus, Judgement, Round, Visit
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from chuangwen.standards.models import CheckItem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

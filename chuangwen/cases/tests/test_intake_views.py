@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chuangwen.cases.models import Case, CaseState, Instruction
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.cases.tests.test_hotline import (
     MAPPING,

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from chuangwen.cases import machine, services
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
 from chuangwen.cases.models import AREA_ROLES, CaseEvent, CaseState
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import inputs_for, make_case
 
 ACTORS = [

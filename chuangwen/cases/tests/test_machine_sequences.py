@@ -13,7 +13,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from chuangwen.cases import machine, services
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
 from chuangwen.cases.models import CaseEvent
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import inputs_for, make_case
 from chuangwen.cases.tests.test_machine_props import ACTORS, oracle
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from chuangwen.cases import casemap
 from chuangwen.cases.models import CaseState
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from conftest import client_for, make_user
 

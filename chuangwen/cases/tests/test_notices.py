@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.utils import timezone
 
 from chuangwen.cases import services
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case, make_photo
 from chuangwen.notify.models import Notification
 from chuangwen.workdays.services import end_of_day

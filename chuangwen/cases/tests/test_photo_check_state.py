@@ -18,8 +18,6 @@ from chuangwen.audit.models import AuditEntry
 from chuangwen.cases import services
 from chuangwen.cases.models import Case, CaseState, PhotoCheck, PhotoCheckState
 from chuangwen.cases.tasks import check_rectification_photos
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
-from chuangwen.cases.tests.photo_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.photo_fixtures import north_of, picture, with_finding
 from chuangwen.evidence.models import Evidence, EvidenceKind
 from chuangwen.rounds.models import Finding, FindingStatus

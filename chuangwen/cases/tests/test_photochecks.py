@@ -10,9 +10,7 @@ import pytest
 
 from chuangwen.cases import photochecks
 from chuangwen.cases.models import CaseState, PhotoFlag, PhotoFlagKind
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
-from chuangwen.cases.tests.photo_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.photo_fixtures import (
     HERE,
     exif_taken,

@@ -10,7 +10,6 @@ from django.core.management import call_command
 from chuangwen.cases.models import RoutingRule
 from chuangwen.cases.routing import preview, route
 from chuangwen.org.models import Unit, UnitKind
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.round_fixtures import accept_visit_with_finding
 from chuangwen.standards.models import CheckItem
 

@@ -13,7 +13,6 @@ from django.core.management import call_command
 from chuangwen.cases import sweeps
 from chuangwen.cases.deadlines import deadline_fields
 from chuangwen.cases.models import Case, Escalation
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.notify.models import Channel, Delivery, Notification
 from chuangwen.workdays.services import add_workdays, end_of_day

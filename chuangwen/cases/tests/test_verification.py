@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from chuangwen.cases import services
 from chuangwen.cases.exceptions import TransitionRefused
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case, make_photo
 from chuangwen.rounds.models import Finding, FindingStatus, Judgement, Round, RoundStatus, Visit
 from chuangwen.rounds.tests.visit_fixtures import make_round, standard  # noqa: F401

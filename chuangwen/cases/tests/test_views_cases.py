@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from chuangwen.cases.models import Case, CaseEvent, CaseState
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
 from conftest import client_for
 

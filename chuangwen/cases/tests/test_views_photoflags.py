@@ -7,9 +7,7 @@ import pytest
 from django.urls import reverse
 
 from chuangwen.cases.models import CaseState, PhotoFlagKind
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case
-from chuangwen.cases.tests.photo_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.photo_fixtures import north_of, with_finding
 from conftest import client_for
 

@@ -8,7 +8,6 @@ from typing import Any
 import time_machine
 
 from chuangwen.cases import services, sweeps
-from chuangwen.cases.tests.case_fixtures import *  # noqa: F403
 from chuangwen.cases.tests.case_fixtures import make_case, make_photo
 from chuangwen.notify.models import Channel, Delivery, NoticeKind, NoticeMode, NoticePreference, Notification
 from conftest import make_user

@@ -39,7 +39,7 @@ from chuangwen.cases.instructions import instruction_context
 from chuangwen.cases.models import Case, CaseQuerySet, CaseState
 from chuangwen.cases.signals import queue_check
 from chuangwen.core.bounds import parse_ids
-from chuangwen.core.web import querystring, user_of
+from chuangwen.core.web import querystring, user_of, wants_fragment
 from chuangwen.evidence.errors import EvidenceError
 from chuangwen.evidence.models import Evidence, EvidenceKind
 from chuangwen.evidence.services import PhotoMeta, ingest_photos
@@ -75,8 +75,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "light_counts": [(light, LIGHT_LABELS[light], n) for light, n in lights.items()],
         "light_labels": LIGHT_LABELS,
     }
-    htmx = getattr(request, "htmx", None)
-    if htmx and not htmx.boosted and not htmx.history_restore_request:
+    if wants_fragment(request):
         return render(request, "cases/partials/results.html", context)
     return render(request, "cases/list.html", context)
 

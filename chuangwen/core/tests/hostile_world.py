@@ -2,8 +2,8 @@
 
 Units, people, sites, the standard, rounds, teams, visits, cases with their events and instructions, hotline
 orders (through the real import), citizen reports (through the web contract and through Open311 POST), their
-categories, the inbox and a published ranking (test_browser_hostile_markup). Import with
-``from chuangwen.core.tests.hostile_world import *``.
+categories, the inbox and a published ranking (test_browser_hostile_markup). Registered for every test by
+``pytest_plugins`` in the root conftest.py.
 """
 
 from __future__ import annotations

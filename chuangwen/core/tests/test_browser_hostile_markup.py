@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from chuangwen.core.tests.hostile_world import *  # noqa: F403
 from chuangwen.core.tests.hostile_world import SHORT
 from conftest import PASSWORD
 

@@ -11,7 +11,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from chuangwen.dashboards.tests.world import *  # noqa: F403
 from conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 
 from chuangwen.dashboards import services
-from chuangwen.dashboards.tests.world import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

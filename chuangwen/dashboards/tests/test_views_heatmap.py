@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from chuangwen.dashboards.tests.world import *  # noqa: F403
 from conftest import client_for
 
 pytestmark = pytest.mark.django_db

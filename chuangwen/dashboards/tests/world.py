@@ -1,7 +1,7 @@
 """A hand-built district for the dashboard tests: two published official rounds, a published self-check, a
 secret round under way, findings, cases in several states and photos. The expected figures are in the tests.
 
-Import into a test module: ``from chuangwen.dashboards.tests.world import *``.
+Registered for every test by ``pytest_plugins`` in the root conftest.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ West street: 西湖大道 (ZD, weight 1.0, declared) scored 90 (ZD-02 × 10 → 
 柳浪农贸市场 (NM, weight 1.2, undeclared × 1.5 = 1.8) scored 94 (NM-03 × 3 → −6, case A open and overdue).
 East street: 东门老旧小区 (LJ, weight 1.2, undeclared → 1.8) scored 70, and case C (a citizen report this
 month, overdue). The clock stands at ``NOW`` (2026-03-16 10:00 in Shanghai) and ticks from there.
-Import with ``from chuangwen.rankings.tests.page_fixtures import *``.
+Registered for every test by ``pytest_plugins`` in the root conftest.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from chuangwen.rankings.tests.page_fixtures import *  # noqa: F403
 from conftest import client_for
 
 API = "/api/v1/rankings"

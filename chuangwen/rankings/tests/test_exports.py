@@ -9,7 +9,6 @@ from typing import Any
 from openpyxl import load_workbook
 
 from chuangwen.audit.models import AuditEntry
-from chuangwen.rankings.tests.page_fixtures import *  # noqa: F403
 from conftest import client_for
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from chuangwen.rankings.models import Ranking
-from chuangwen.rankings.tests.page_fixtures import *  # noqa: F403
 from conftest import client_for
 
 

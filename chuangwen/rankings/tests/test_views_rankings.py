@@ -8,7 +8,6 @@ from typing import Any
 
 from chuangwen.rankings import formulas
 from chuangwen.rankings.drilldown import drilldown
-from chuangwen.rankings.tests.page_fixtures import *  # noqa: F403
 from conftest import client_for
 
 

@@ -11,7 +11,6 @@ from PIL import Image
 
 from chuangwen.cases.models import CaseState
 from chuangwen.reports.models import CitizenReport
-from chuangwen.reports.tests.report_fixtures import *  # noqa: F403
 from chuangwen.reports.tests.report_fixtures import WEST
 from conftest import PASSWORD
 

@@ -10,7 +10,6 @@ from chuangwen.cases.models import CaseSource, CaseState
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.org.distance import EARTH_RADIUS_M, haversine_m
 from chuangwen.reports import guard, triage
-from chuangwen.reports.tests.report_fixtures import *  # noqa: F403
 from chuangwen.reports.tests.report_fixtures import WEST, submit
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,6 @@ from PIL import Image
 
 from chuangwen.reports import captcha, guard, services
 from chuangwen.reports.models import CitizenReport, LimitBucket
-from chuangwen.reports.tests.report_fixtures import *  # noqa: F403
 from chuangwen.reports.tests.report_fixtures import WEST, jpeg_bytes, submit, upload
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,6 @@ from chuangwen.cases import services as case_services
 from chuangwen.cases.models import Case, CaseEvent, CaseState
 from chuangwen.cases.tests.case_fixtures import make_photo
 from chuangwen.reports import public, services, triage
-from chuangwen.reports.tests.report_fixtures import *  # noqa: F403
 from chuangwen.reports.tests.report_fixtures import submit
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,6 @@ from chuangwen.evidence.storage import store_original, sweep
 from chuangwen.evidence.tests.helpers import slots_taken, stored_files
 from chuangwen.reports import services
 from chuangwen.reports.models import CitizenReport, LimitBucket
-from chuangwen.reports.tests.report_fixtures import *  # noqa: F403
 from chuangwen.reports.tests.report_fixtures import WEST, jpeg_bytes, submit, upload
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,6 @@ from chuangwen.evidence.models import Evidence, EvidenceKind
 from chuangwen.org.coords import wgs84_to_gcj02
 from chuangwen.reports import services
 from chuangwen.reports.models import CitizenReport
-from chuangwen.reports.tests.report_fixtures import *  # noqa: F403
 from chuangwen.reports.tests.report_fixtures import EAST, WEST, submit, upload
 
 pytestmark = pytest.mark.django_db

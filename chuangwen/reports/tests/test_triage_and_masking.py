@@ -9,7 +9,6 @@ from chuangwen.cases.models import CaseState
 from chuangwen.reports import guard, public, triage
 from chuangwen.reports.masking import mask_phone
 from chuangwen.reports.models import CitizenReport
-from chuangwen.reports.tests.report_fixtures import *  # noqa: F403
 from chuangwen.reports.tests.report_fixtures import EAST, WEST, submit
 from conftest import client_for
 

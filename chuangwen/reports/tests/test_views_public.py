@@ -9,7 +9,6 @@ import pytest
 from django.test import Client
 
 from chuangwen.reports.models import CitizenReport
-from chuangwen.reports.tests.report_fixtures import *  # noqa: F403
 from chuangwen.reports.tests.report_fixtures import EAST, WEST, jpeg_bytes, submit, upload
 
 pytestmark = pytest.mark.django_db

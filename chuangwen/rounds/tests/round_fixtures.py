@@ -1,6 +1,6 @@
 """Fixtures for the round tests: a registry of sites in both streets, and rounds made by the services.
 
-Import into a test module: ``from chuangwen.rounds.tests.round_fixtures import *``.
+Registered for every test by ``pytest_plugins`` in the root conftest.py.
 """
 
 from __future__ import annotations

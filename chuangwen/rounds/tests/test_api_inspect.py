@@ -6,7 +6,6 @@ import pytest
 
 from chuangwen.accounts.services import issue_token
 from chuangwen.rounds.models import RoundStatus, Team, Visit
-from chuangwen.rounds.tests.visit_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.visit_fixtures import done_payload, make_round, post_json
 from chuangwen.rounds.visits import submit_visit
 from conftest import client_for, make_user

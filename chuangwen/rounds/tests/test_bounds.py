@@ -13,10 +13,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from chuangwen.rounds.models import Round
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.round_fixtures import make_draft
 from chuangwen.rounds.tests.test_views_rounds import form_data
-from chuangwen.rounds.tests.visit_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.visit_fixtures import done_payload, post_json
 from conftest import client_for
 

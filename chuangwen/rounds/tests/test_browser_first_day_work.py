@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from chuangwen.rounds.tests.visit_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.visit_fixtures import done_payload, make_photo
 from conftest import PASSWORD
 

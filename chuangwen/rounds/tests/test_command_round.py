@@ -8,7 +8,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from chuangwen.rounds.models import Round, RoundStatus
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

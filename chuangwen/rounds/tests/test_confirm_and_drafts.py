@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from chuangwen.audit.models import AuditEntry
 from chuangwen.rounds.models import Round, RoundStatus, Team
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,6 @@ import time_machine
 
 from chuangwen.core.tests.test_browser_map import open_page
 from chuangwen.rounds.models import RoundStatus, Team
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,6 @@ from django.urls import reverse
 
 from chuangwen.rounds import sampling, services
 from chuangwen.rounds.models import Round, RoundSite
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.round_fixtures import make_draft
 from conftest import client_for
 

@@ -12,7 +12,6 @@ from chuangwen.audit.models import AuditEntry
 from chuangwen.audit.services import verify_chain
 from chuangwen.rounds import sampling, services
 from chuangwen.rounds.models import Finding, Round, RoundSite, RoundStatus, Team
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.round_fixtures import QUOTAS, accept_visit_with_finding, make_draft
 from chuangwen.standards.exceptions import StandardFrozen
 from conftest import make_user

@@ -8,7 +8,6 @@ import pytest
 
 from chuangwen.audit.models import AuditEntry
 from chuangwen.rounds.models import Finding, RoundStatus, Visit, VisitStatus
-from chuangwen.rounds.tests.visit_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.visit_fixtures import done_payload, make_photo
 from chuangwen.rounds.visits import ReviewRefused, VisitRefused, accept_visit, send_back_visit, submit_visit
 from conftest import client_for

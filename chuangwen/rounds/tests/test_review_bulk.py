@@ -12,7 +12,6 @@ from django.urls import reverse
 from chuangwen.audit.models import AuditEntry
 from chuangwen.rounds.models import Judgement, Visit, VisitStatus
 from chuangwen.rounds.review import clean_visits
-from chuangwen.rounds.tests.visit_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.visit_fixtures import done_payload, make_photo
 from chuangwen.rounds.visits import submit_visit
 from conftest import client_for

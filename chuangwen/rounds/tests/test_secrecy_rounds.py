@@ -12,7 +12,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,6 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from openpyxl import load_workbook
 
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.visit_fixtures import done_payload
 from conftest import client_for
 

@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import reverse
 
 from chuangwen.rounds.models import Round, RoundStatus, Team
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.round_fixtures import accept_visit_with_finding
 from conftest import client_for
 

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from chuangwen.core.tests.test_browser_map import SCREENSHOT_DIR, open_page
-from chuangwen.rounds.tests.round_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

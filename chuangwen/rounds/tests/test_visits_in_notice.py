@@ -9,7 +9,6 @@ import time_machine
 from chuangwen.notify.models import Delivery, NoticeKind, NoticeMode, NoticePreference, Notification
 from chuangwen.notify.preferences import flush_deferred
 from chuangwen.rounds.models import Visit
-from chuangwen.rounds.tests.visit_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.visit_fixtures import done_payload
 from chuangwen.rounds.visits import send_back_visit, submit_visit
 from conftest import make_user

@@ -15,7 +15,6 @@ from chuangwen.evidence.models import Evidence
 from chuangwen.org.coords import wgs84_to_gcj02
 from chuangwen.org.distance import haversine_m
 from chuangwen.rounds.models import Finding, FindingStatus, Judgement, RoundStatus, Visit, VisitStatus
-from chuangwen.rounds.tests.visit_fixtures import *  # noqa: F403
 from chuangwen.rounds.tests.visit_fixtures import done_payload, make_photo, post_json
 from chuangwen.rounds.visits import VisitRefused, submit_visit
 from conftest import client_for

@@ -1,6 +1,6 @@
 """Fixtures for the visit tests: a round in progress built directly with the ORM (no draw service needed).
 
-Import the fixtures into a test module: ``from chuangwen.rounds.tests.visit_fixtures import *``.
+Registered for every test by ``pytest_plugins`` in the root conftest.py.
 """
 
 from __future__ import annotations
