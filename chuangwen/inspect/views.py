@@ -50,7 +50,7 @@ ICONS = {
     "maskable": "inspect/icons/icon-maskable-512.png",
     "svg": "inspect/icons/icon.svg",
 }
-STYLES = ["inspect/phone.css", "inspect/visit.css"]
+STYLES = ["core/tokens.css", "inspect/phone.css", "inspect/visit.css"]
 ASSETS = [*STYLES, *MODULES, *ICONS.values()]
 SYNC_INTERVAL_MS = 30_000
 PHOTO_LONG_SIDE = 2000
