@@ -13,7 +13,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -31,7 +31,7 @@ from chuangwen.cases import services
 from chuangwen.cases.exceptions import TransitionRefused
 from chuangwen.cases.models import Case, CaseSource
 from chuangwen.core.bounds import date_error
-from chuangwen.core.cells import CellError, number, text
+from chuangwen.core.cells import CellError, number, parse_moment, text
 from chuangwen.core.imports import (
     Column,
     ImportContext,
@@ -46,7 +46,7 @@ from chuangwen.core.xlsx import ZIP_MAGIC, ImportFileError, Sheet, cell_text, re
 from chuangwen.org.coords import CoordSystem, to_wgs84
 from chuangwen.org.geo import AreaIndex, LocationError, locate_area_unit
 from chuangwen.org.models import Unit
-from chuangwen.workdays.services import add_workdays, end_of_day, warn_point
+from chuangwen.workdays.services import add_workdays, warn_point
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -148,51 +148,7 @@ def guess_mapping(headers: list[str], last: Mapping | None = None) -> Mapping:
 
 # --- cell parsers -------------------------------------------------------------------------------------------
 
-_DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M", "%Y.%m.%d %H:%M",
-)  # fmt: skip
-_DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d")
-_EXCEL_EPOCH = datetime(1899, 12, 30)
 _DAYS = re.compile(r"(\d{1,3})\s*(个)?\s*(工作日|天|日)?")
-
-
-def _aware(value: datetime) -> datetime:
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-
-def _excel_serial(value: float) -> datetime:
-    if not 20000 <= value <= 80000:  # 1954–2119: anything else is not a date
-        raise CellError(_("“%(v)s”不是日期时间") % {"v": cell_text(value)})
-    return _aware(_EXCEL_EPOCH + timedelta(days=value))
-
-
-def parse_moment(value: Any, *, day_end: bool = False) -> datetime:
-    """A date/time as the hotline writes it (2026-03-02 09:15, 2026/3/2 9:15, an Excel date). A bare date
-    means the start of the day, or its end when ``day_end`` (a deadline date is due at the day's end)."""
-    if isinstance(value, datetime) and not (day_end and value.time() == time()):
-        return _aware(value)
-    if isinstance(value, datetime):  # an Excel date cell reads as midnight: a date
-        return end_of_day(value.date())
-    if isinstance(value, date):
-        return end_of_day(value) if day_end else _aware(datetime.combine(value, time()))
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _excel_serial(float(value))
-    typed = re.sub(r"\s+", " ", cell_text(value))
-    for fmt in _DATE_FORMATS:
-        try:
-            return _aware(datetime.strptime(typed, fmt))
-        except ValueError:
-            continue
-    for fmt in _DAY_FORMATS:
-        try:
-            day = datetime.strptime(typed, fmt).date()
-        except ValueError:
-            continue
-        return end_of_day(day) if day_end else _aware(datetime.combine(day, time()))
-    if re.fullmatch(r"\d{5}(\.\d+)?", typed):
-        return _excel_serial(float(typed))
-    raise CellError(_("“%(v)s”不是可识别的日期时间，请写成 2026-03-02 09:15 或 2026/3/2 9:15") % {"v": typed})
 
 
 def parse_deadline(value: Any) -> tuple[str, Any]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chuangwen.core.xlsx import cell_text
+from chuangwen.workdays.services import end_of_day
 
 Parser = Callable[[Any], Any]
 
@@ -114,3 +117,51 @@ def join_tags(values: Iterable[str]) -> str:
 
 def yes_no_text(value: bool) -> str:
     return _("是") if value else _("否")
+
+
+# --- dates and times as offices type them (the 12345 hotline export, hand-kept sheets) ---------------
+
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M", "%Y.%m.%d %H:%M",
+)  # fmt: skip
+_DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _aware(value: datetime) -> datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _excel_serial(value: float) -> datetime:
+    if not 20000 <= value <= 80000:  # 1954–2119: anything else is not a date
+        raise CellError(_("“%(v)s”不是日期时间") % {"v": cell_text(value)})
+    return _aware(_EXCEL_EPOCH + timedelta(days=value))
+
+
+def parse_moment(value: Any, *, day_end: bool = False) -> datetime:
+    """A date/time as the hotline writes it (2026-03-02 09:15, 2026/3/2 9:15, an Excel date). A bare date
+    means the start of the day, or its end when ``day_end`` (a deadline date is due at the day's end)."""
+    if isinstance(value, datetime) and not (day_end and value.time() == time()):
+        return _aware(value)
+    if isinstance(value, datetime):  # an Excel date cell reads as midnight: a date
+        return end_of_day(value.date())
+    if isinstance(value, date):
+        return end_of_day(value) if day_end else _aware(datetime.combine(value, time()))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _excel_serial(float(value))
+    typed = re.sub(r"\s+", " ", cell_text(value))
+    for fmt in _DATE_FORMATS:
+        try:
+            return _aware(datetime.strptime(typed, fmt))
+        except ValueError:
+            continue
+    for fmt in _DAY_FORMATS:
+        try:
+            day = datetime.strptime(typed, fmt).date()
+        except ValueError:
+            continue
+        return end_of_day(day) if day_end else _aware(datetime.combine(day, time()))
+    if re.fullmatch(r"\d{5}(\.\d+)?", typed):
+        return _excel_serial(float(typed))
+    raise CellError(_("“%(v)s”不是可识别的日期时间，请写成 2026-03-02 09:15 或 2026/3/2 9:15") % {"v": typed})
