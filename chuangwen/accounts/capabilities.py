@@ -33,6 +33,14 @@ def _role(user: Any) -> str:
     return str(getattr(user, "role", "")) if _signed_in(user) else ""
 
 
+def _superuser(user: Any) -> bool:
+    return _signed_in(user) and bool(getattr(user, "is_superuser", False))
+
+
+def _office_with_unit(user: Any) -> bool:
+    return may_oversee(user) and getattr(user, "unit_id", None) is not None
+
+
 def is_coordinator(user: User | Any) -> bool:
     """The civilisation office's coordinator (文明办协调员): triage, dispatch, rounds, sites, the standard."""
     return _role(user) == Role.COORDINATOR
@@ -45,12 +53,12 @@ def may_oversee(user: User | Any) -> bool:
 
 def may_see_overview(user: User | Any) -> bool:
     """The dashboards (overview, big screen, heat map) show a unit's figures: an office role with a unit."""
-    return may_oversee(user) and getattr(user, "unit_id", None) is not None
+    return _office_with_unit(user)
 
 
 def may_instruct(user: User | Any) -> bool:
     """督办: a leader or coordinator of a unit instructs cases and opens instruction cases."""
-    return may_oversee(user) and getattr(user, "unit_id", None) is not None
+    return _office_with_unit(user)
 
 
 def may_create_rounds(user: User | Any) -> bool:
@@ -59,17 +67,17 @@ def may_create_rounds(user: User | Any) -> bool:
 
 def may_publish_rankings(user: User | Any) -> bool:
     """Computing and publishing rankings: the coordinators, and a superuser standing in for them."""
-    return is_coordinator(user) or (_signed_in(user) and bool(getattr(user, "is_superuser", False)))
+    return is_coordinator(user) or _superuser(user)
 
 
 def may_see_selfcheck(user: User | Any) -> bool:
     """Self-check reliability (自查可信度): the office roles, and a superuser."""
-    return may_oversee(user) or (_signed_in(user) and bool(getattr(user, "is_superuser", False)))
+    return may_oversee(user) or _superuser(user)
 
 
 def may_import_hotline(user: User | Any) -> bool:
     """Importing 12345 work orders: the coordinators, and a superuser standing in for them."""
-    return may_publish_rankings(user)
+    return is_coordinator(user) or _superuser(user)
 
 
 def may_set_notices(user: User | Any) -> bool:

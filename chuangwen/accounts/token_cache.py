@@ -12,6 +12,7 @@ its own copy, so nothing a view sets on ``request.user`` reaches another request
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import time
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ _owners: dict[str, tuple[tuple[Any, ...], float, User]] = {}
 _lock = threading.Lock()
 
 
+@functools.cache
 def _sql() -> str:
+    """The token check, built once per process (it runs on every token request)."""
     token, user, unit = (model._meta.db_table for model in (ApiToken, User, Unit))
     return (
         f"SELECT t.id, t.user_id, t.expires_at, t.last_used_at, u.is_active, u.role, u.unit_id, "

@@ -187,10 +187,10 @@ def list_rankings(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def preview(request: HttpRequest, period: str, level: str) -> Any:
     if not may_publish_rankings(user_of(request)):
-        raise ApiError(403, "refused", str(ONLY_COORDINATORS)) from None
+        raise ApiError(403, "refused", str(ONLY_COORDINATORS))
     parsed, lvl = parse_period(period), parse_level(level)
     if parsed is None or lvl is None:
-        raise ApiError(400, "invalid", choice_errors(parsed, lvl)) from None
+        raise ApiError(400, "invalid", choice_errors(parsed, lvl))
     return [row_out(score) for score in compute(parsed, lvl)]
 
 
@@ -202,10 +202,10 @@ def preview(request: HttpRequest, period: str, level: str) -> Any:
 def publish(request: HttpRequest, payload: PublishIn) -> Any:
     user = user_of(request)
     if not may_publish_rankings(user):
-        raise ApiError(403, "refused", str(ONLY_COORDINATORS)) from None
+        raise ApiError(403, "refused", str(ONLY_COORDINATORS))
     parsed, lvl = parse_period(payload.period), parse_level(payload.level)
     if parsed is None or lvl is None:
-        raise ApiError(400, "invalid", choice_errors(parsed, lvl)) from None
+        raise ApiError(400, "invalid", choice_errors(parsed, lvl))
     try:
         ranking = services.publish(parsed, lvl, user, request=request)
     except ValidationError as exc:
@@ -226,7 +226,7 @@ def ranking_detail_out(ranking: Ranking) -> dict[str, Any]:
 )
 def selfcheck_api(request: HttpRequest, level: str = "street") -> Any:
     if not may_see_selfcheck(user_of(request)):
-        raise ApiError(403, "refused", str(ONLY_OVERSEERS)) from None
+        raise ApiError(403, "refused", str(ONLY_OVERSEERS))
     units = selfcheck.reliability(parse_level(level) or "street")
     return [
         {

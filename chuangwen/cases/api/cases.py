@@ -313,7 +313,7 @@ def act(request: HttpRequest, case_id: IdPath, action: str, payload: ActionIn) -
     user = user_of(request)
     case = _visible(request).filter(pk=case_id).first()
     if case is None:
-        raise ApiError(404, "not_found", CaseNotFound().message) from None
+        raise ApiError(404, "not_found", CaseNotFound().message)
     unit = None
     if payload.unit_id is not None:
         unit = Unit.objects.filter(pk=payload.unit_id).first()

@@ -93,7 +93,7 @@ def _mapping(text: str) -> dict[str, str] | None:
 def import_hotline(request: HttpRequest, form: Form[HotlineIn], file: File[UploadedFile]) -> Any:
     user = user_of(request)
     if not hotline.can_import_hotline(user):
-        raise ApiError(403, "refused", _("只有文明办协调员可以导入 12345 热线工单")) from None
+        raise ApiError(403, "refused", _("只有文明办协调员可以导入 12345 热线工单"))
     parsed = _mapping(form.mapping)
     if parsed is None:
         reason = _("列对应关系须为 JSON 对象，键为字段名，值为表头")
@@ -140,7 +140,7 @@ def _invalid(exc: DjangoValidationError) -> Exception:
 def instruct_case(request: HttpRequest, case_id: IdPath, payload: InstructionIn) -> Any:
     case = _visible(request).filter(pk=case_id).first()
     if case is None:
-        raise ApiError(404, "not_found", CaseNotFound().message) from None
+        raise ApiError(404, "not_found", CaseNotFound().message)
     try:
         instruct(case, user_of(request), payload.text, payload.deadline, request)
     except CaseNotFound as exc:
