@@ -16,6 +16,7 @@ pytest_plugins = [
     "chuangwen.cases.tests.photo_fixtures",
     "chuangwen.core.tests.hostile_world",
     "chuangwen.dashboards.tests.world",
+    "chuangwen.materials.tests.fixtures",
     "chuangwen.rankings.tests.page_fixtures",
     "chuangwen.reports.tests.report_fixtures",
     "chuangwen.rounds.tests.round_fixtures",

@@ -44,6 +44,7 @@ def _register() -> None:
     from chuangwen.cases.api import ROUTERS as cases_routers
     from chuangwen.dashboards.api import router as dashboards_router
     from chuangwen.evidence.api import router as evidence_router
+    from chuangwen.materials.api import router as materials_router
     from chuangwen.notify.api import router as notify_router
     from chuangwen.org.api import router as org_router
     from chuangwen.rankings.api import router as rankings_router
@@ -61,6 +62,7 @@ def _register() -> None:
     api.add_router("/inbox", notify_router)
     api.add_router("/dashboards", dashboards_router)
     api.add_router("/rankings", rankings_router)
+    api.add_router("/materials", materials_router)
 
 
 _register()

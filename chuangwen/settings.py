@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "chuangwen.dashboards",
     "chuangwen.reports",
     "chuangwen.open311",
+    "chuangwen.materials",
     "chuangwen.demo",  # the top of the house: nothing imports it
 ]
 
@@ -221,6 +222,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 # Evidence photos: the largest upload accepted and the most pixels decoded (see docs/evidence.md).
+# Materials (网上申报): one file's size, the unpacked size of a .docx/.xlsx, and the text kept for search.
+MATERIALS_MAX_BYTES = int(os.environ.get("MATERIALS_MAX_BYTES", str(50 * 1024 * 1024)))
+MATERIALS_MAX_UNZIPPED_BYTES = int(os.environ.get("MATERIALS_MAX_UNZIPPED_BYTES", str(300 * 1024 * 1024)))
+# Working days a unit gets to answer a material the 网申组 returned (the reviewer may give another date).
+MATERIALS_RETURN_WORKDAYS = int(os.environ.get("MATERIALS_RETURN_WORKDAYS", "5"))
+# Reminders: this many working days before a task's due date, the units that have not passed are told.
+MATERIALS_REMIND_WORKDAYS = int(os.environ.get("MATERIALS_REMIND_WORKDAYS", "3"))
+MATERIALS_TEXT_MAX_CHARS = int(os.environ.get("MATERIALS_TEXT_MAX_CHARS", "200000"))
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(8 * 1024 * 1024)))
 EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", str(40_000_000)))
 # An upright JPEG is kept as its own pixels, re-written without metadata; true decodes and re-encodes it too.

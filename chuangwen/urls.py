@@ -23,6 +23,7 @@ urlpatterns = [
     path("cases/", include("chuangwen.cases.urls")),
     path("inbox/", include("chuangwen.notify.urls")),
     path("rankings/", include("chuangwen.rankings.urls")),
+    path("materials/", include("chuangwen.materials.urls")),
     path("dashboards/", include("chuangwen.dashboards.urls")),
     path("s/", include("chuangwen.reports.urls")),
     path("reports/", include("chuangwen.reports.staff_urls")),

@@ -108,6 +108,20 @@ def may_see_rankings(user: User | Any) -> bool:
     return _signed_in(user)
 
 
+# 网上申报: the units' 信息员 and heads file materials; the office reviews them and runs the period.
+MATERIALS_ROLES = frozenset({Role.HANDLER, Role.UNIT_HEAD, Role.COORDINATOR, Role.LEADER})
+
+
+def may_see_materials(user: User | Any) -> bool:
+    """网上申报 pages (each record then scoped by ``visible_to``): people of a unit who file or review."""
+    return _role(user) in MATERIALS_ROLES and getattr(user, "unit_id", None) is not None
+
+
+def may_run_materials(user: User | Any) -> bool:
+    """Opening and archiving a period, the task split, the ledger export: the office's coordinators."""
+    return is_coordinator(user) and getattr(user, "unit_id", None) is not None
+
+
 def may_administer(user: User | Any) -> bool:
     """The Django admin (系统管理)."""
     return _signed_in(user) and bool(getattr(user, "is_staff", False))
@@ -142,4 +156,6 @@ RULES = {
     "administer": may_administer,
     "import_hotline": may_import_hotline,
     "set_notices": may_set_notices,
+    "see_materials": may_see_materials,
+    "run_materials": may_run_materials,
 }

@@ -68,6 +68,7 @@ def build_activity(seed: int) -> ActivitySummary:
     progress, some cases moved on today, hotline orders, instructions and citizen reports. The same seed
     gives the same data; everything is placed relative to the clock's "now"."""
     from chuangwen.demo import history
+    from chuangwen.demo.materials import build_materials
 
     rng = random.Random(f"{seed}:activity")
     coordinator = User.objects.get(username="demo_coordinator")
@@ -82,6 +83,8 @@ def build_activity(seed: int) -> ActivitySummary:
         random.Random(f"chuangwen-demo:{seed}:history"), timezone.now(), district, standard, coordinator,
         inspectors, lambda *args: _play_visit(*args, rng=rng, summary=summary),
     )  # fmt: skip
+    # 网上申报 first: its history is timestamped, so the year's rankings count it as it stood at their date
+    build_materials(seed, story.now)
     history.build_year(story)
     summary.rounds = story.rounds
     today = timezone.localdate()

@@ -16,11 +16,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 ORIGINALS = "evidence"
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"
+CHUNK = 1024 * 1024
 ORIGINAL_NAME = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.jpg$")
 # Display copies, thumbnails and public copies (see display_name, thumb_name, privacy.public_name).
 COPY_NAME = re.compile(
@@ -82,15 +85,19 @@ def _ensure_dir(directory: Path, sync: bool = True) -> None:
             fsync_dir(path.parent)
 
 
-def durable_write(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically: temp file, fsync, rename, fsync of the directory.
-    ``sync=False`` keeps the atomic rename but skips the fsyncs (for files that can be made again)."""
+def durable_write(path: Path, data: bytes | BinaryIO, *, sync: bool = True) -> None:
+    """Write ``data`` (bytes, or a binary file copied in chunks) to ``path`` atomically: temp file, fsync,
+    rename, fsync of the directory. ``sync=False`` keeps the atomic rename but skips the fsyncs (for files
+    that can be made again)."""
     directory = path.parent
     _ensure_dir(directory, sync)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes | bytearray | memoryview):
+                handle.write(data)
+            else:
+                shutil.copyfileobj(data, handle, CHUNK)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())

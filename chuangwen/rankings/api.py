@@ -61,6 +61,11 @@ class RowOut(Schema):
     cases: int = Field(description="计入的案卷数")
     indicators: dict[str, Decimal | None] = Field(description="六项整改指标（比率）")
     counts: dict[str, int] = Field(description="各指标的分子（案卷数）")
+    materials: Decimal | None = Field(None, description="网上申报得分（没有分解任务时为空）")
+    materials_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="网上申报计数：cells 任务数、passed 已通过、submissions 提交次数、returns 退回次数",
+    )
     penalty: Decimal = Field(description="扣分")
     penalty_events: dict[str, int] = Field(description="扣分事项次数")
     unranked_reason: str = Field("", description="不排名次的原因（样本不足），排名单位为空")

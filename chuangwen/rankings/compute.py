@@ -37,6 +37,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from chuangwen.cases.models import OPEN_STATES, CaseEvent, CaseState
+from chuangwen.materials.component import MaterialsTally
+from chuangwen.materials.component import score as materials_score
+from chuangwen.materials.component import tallies as materials_tallies
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rankings import formulas
 from chuangwen.rankings.caserules import (
@@ -119,6 +122,8 @@ class UnitScore:
     counts: dict[str, int] = field(default_factory=dict)  # numerators of the indicators
     indicators: dict[str, Decimal | None] = field(default_factory=dict)
     rectification: Decimal | None = None
+    materials: Decimal | None = None  # the 网上申报 component (materials/component.py)
+    materials_counts: dict[str, int] = field(default_factory=dict)
     penalty_events: dict[str, int] = field(default_factory=dict)
     penalty: Decimal = Decimal(0)
     composite: Decimal | None = None
@@ -239,7 +244,7 @@ class VisitRecord:
 
 def components(score: Any) -> dict[str, Decimal | None]:
     """The composite's components of a ``UnitScore`` or a stored row (no survey or volunteer data yet)."""
-    return {"onsite": score.onsite, "rectification": score.rectification}
+    return {"onsite": score.onsite, "rectification": score.rectification, "materials": score.materials}
 
 
 @dataclass
@@ -255,6 +260,7 @@ class Scene:
     visits: list[VisitRecord]
     cases: dict[int, tuple[int, tuple[Any, ...]]]  # case id → (unit of the level, CASE_FIELDS values)
     penalty_events: dict[int, dict[str, int]]
+    materials: dict[int, MaterialsTally] = field(default_factory=dict)  # unit of the level → 网上申报 tally
 
     @classmethod
     def load(
@@ -275,6 +281,7 @@ class Scene:
             _load_visits(period, level, level_of, wanted, config),
             _load_cases(period, level, level_of, wanted),
             _load_penalties(period, level_of, wanted),
+            materials_tallies(level_of, as_of),
         )  # fmt: skip
 
     def evaluate(self, closed: Iterable[int] = ()) -> dict[int, UnitScore]:
@@ -301,8 +308,11 @@ class Scene:
             out[pk].cases = len(rows)
             out[pk].counts = case_counts(rows, self.as_of)
             out[pk].indicators = {name: formulas.rate(n, len(rows)) for name, n in out[pk].counts.items()}
-        for score in out.values():
+        for pk, score in out.items():
             self._rectify(score)
+            tally = self.materials.get(pk)
+            score.materials = _rounded(materials_score(tally, self.config.materials))
+            score.materials_counts = tally.counts() if tally else {}
         impute_rectification(out.values())
         for pk, score in out.items():
             self._combine(score, self.penalty_events.get(pk, {}))

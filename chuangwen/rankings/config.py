@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 COMPONENTS = WEIGHT_NAMES["composite_weights"]
 INDICATORS = WEIGHT_NAMES["rectification_weights"]
 PENALTIES = WEIGHT_NAMES["penalties"]
+# The parts of the 网上申报 component (chuangwen/materials/component.py).
+MATERIALS_PARTS = WEIGHT_NAMES["materials_weights"]
 # Indicators where a higher rate is worse: they enter the rectification score as (1 − rate).
 NEGATIVE = frozenset({"rework_rate", "overdue_rate", "extension_rate", "recurrence_rate"})
 
@@ -42,6 +44,11 @@ COMPONENT_NAMES = {
     "rectification": gettext_lazy("问题整改"),
     "survey": gettext_lazy("问卷调查"),
     "volunteer": gettext_lazy("志愿服务"),
+    "materials": gettext_lazy("网上申报"),
+}
+MATERIALS_PART_NAMES = {
+    "completion_rate": gettext_lazy("申报完成率"),
+    "return_rate": gettext_lazy("材料退回率"),
 }
 PENALTY_NAMES = {"falsified_rectification": gettext_lazy("整改弄虚作假（抽查复核不通过）")}
 
@@ -58,6 +65,7 @@ class RankingConfig:
     penalties: dict[str, Decimal]
     selfcheck_gap: Decimal
     selfcheck_min_pairs: int
+    materials: dict[str, Decimal]  # weights of the 网上申报 component's completion and return rates
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON values, as stored with a ranking snapshot."""
@@ -72,6 +80,7 @@ class RankingConfig:
             "penalties": {k: str(v) for k, v in self.penalties.items()},
             "selfcheck_gap": str(self.selfcheck_gap),
             "selfcheck_min_pairs": self.selfcheck_min_pairs,
+            "materials": {k: str(v) for k, v in self.materials.items()},
         }
 
 
@@ -101,6 +110,7 @@ def from_parameters(parameters: dict[str, Any] | None) -> RankingConfig:
         penalties=_weights(values["penalties"], PENALTIES),
         selfcheck_gap=_d(values["selfcheck_gap"]),
         selfcheck_min_pairs=int(values["selfcheck_min_pairs"]),
+        materials=_weights(values["materials_weights"], MATERIALS_PARTS),
     )
     if not any(config.composite.values()):
         raise ValueError(_("综合指数的权重不能全部为 0"))

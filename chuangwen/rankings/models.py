@@ -91,6 +91,8 @@ class RankingRow(WriteOnce):
     weight_sum = models.DecimalField(_("权重合计"), max_digits=12, decimal_places=4, default=0)
     rectification = models.DecimalField(_("整改得分"), max_digits=7, decimal_places=2, null=True, blank=True)
     cases = models.PositiveIntegerField(_("案卷数"), default=0)
+    materials = models.DecimalField(_("网上申报得分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    materials_counts = models.JSONField(_("网上申报计数"), default=dict, blank=True)
     indicators = models.JSONField(_("整改指标"), default=dict)
     counts = models.JSONField(_("整改指标分子"), default=dict)
     penalty = models.DecimalField(_("扣分"), max_digits=7, decimal_places=2, default=0)

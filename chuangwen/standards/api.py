@@ -1,4 +1,5 @@
-"""API of the evaluation standard: versions, their site types and check items (reference data)."""
+"""API of the evaluation standard: versions, their site types and check items, and the indicator tree
+(reference data)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from typing import Any
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import IdPath
-from chuangwen.standards.models import CheckItem, SiteType, Standard
+from chuangwen.standards.models import CheckItem, Indicator, SiteType, Standard
+from chuangwen.standards.services.indicators import indicator_tree, tree_totals
 from chuangwen.standards.views import sees_freeze
 
 router = Router(tags=["测评体系"])
@@ -59,6 +63,43 @@ class StandardDetailOut(StandardOut):
     parameters: dict[str, Any] = Field(description="计分参数（权重、惩罚等）")
     frozen_reason: str | None = Field(description="冻结原因；仅协调员与管理员可见")
     site_types: list[SiteTypeOut] = Field(description="点位类型及其测评指标")
+
+
+class IndicatorOut(Schema):
+    code: str = Field(description="标准编号（完整编号，如 01-03-02）")
+    text: str = Field(description="测评标准")
+    methods: list[str] = Field(
+        description="测评方法：online 网上申报、field 实地考察、survey 问卷调查、negative 负面清单（可多项）"
+    )
+    method_labels: list[str] = Field(description="测评方法（中文）")
+    points: float = Field(description="分值；负面清单为发生时扣减的分值")
+    material_types: list[str] = Field(
+        description="材料类型：document 规范文件、account 情况说明、photo 实景图片、table 统计表格"
+    )
+    window_months: int = Field(description="材料时限（月）：申报材料所记录的工作须在截止日前这么多个月内")
+    guidance: str = Field(description="申报要求")
+    check_items: list[str] = Field(description="对应实地测评指标的编码（同一版本）")
+
+
+class IndicatorContentOut(Schema):
+    code: str = Field(description="内容编号")
+    name: str = Field(description="测评内容")
+    indicators: list[IndicatorOut] = Field(description="测评标准")
+
+
+class IndicatorProjectOut(Schema):
+    code: str = Field(description="项目编号")
+    name: str = Field(description="测评项目")
+    points: float = Field(description="本项目计分测评标准的分值合计（不含负面清单）")
+    contents: list[IndicatorContentOut] = Field(description="测评内容")
+
+
+class IndicatorTreeOut(Schema):
+    standard_id: int = Field(description="标准版本 ID")
+    code: str = Field(description="标准编码")
+    version: int = Field(description="版本号")
+    full_points: float = Field(description="满分：计分测评标准的分值合计（不含负面清单）")
+    projects: list[IndicatorProjectOut] = Field(description="测评项目 → 测评内容 → 测评标准；未设置时为空")
 
 
 def standard_out(standard: Any, show_freeze: bool) -> dict[str, Any]:
@@ -128,5 +169,53 @@ def get_standard(request: HttpRequest, standard_id: IdPath) -> dict[str, Any]:
                 "items": [item_out(i) for i in t.items.all()],
             }
             for t in standard.site_types.all()
+        ],
+    }
+
+
+def indicator_out(indicator: Indicator) -> dict[str, Any]:
+    return {
+        "code": indicator.code,
+        "text": indicator.text,
+        "methods": list(indicator.methods),
+        "method_labels": [label for _value, label in indicator.method_labels],
+        "points": float(indicator.points),
+        "material_types": list(indicator.material_types),
+        "window_months": indicator.window_months,
+        "guidance": indicator.guidance,
+        "check_items": [item.code for item in indicator.check_items.all()],
+    }
+
+
+@router.get(
+    "/{standard_id}/indicators",
+    response={200: IndicatorTreeOut, 404: ErrorOut},
+    summary="测评体系：测评项目 → 测评内容 → 测评标准（含测评方法、分值、材料类型与对应实地测评指标）",
+)
+def get_indicators(request: HttpRequest, standard_id: IdPath) -> Any:
+    standard = Standard.objects.filter(pk=standard_id).first()
+    if standard is None:
+        raise ApiError(404, "not_found", _("测评标准版本不存在。"))
+    totals = tree_totals(indicator_tree(standard))
+    return {
+        "standard_id": standard.pk,
+        "code": standard.code,
+        "version": standard.version,
+        "full_points": float(totals["full"]),
+        "projects": [
+            {
+                "code": row["project"].code,
+                "name": row["project"].name,
+                "points": float(row["points"]),
+                "contents": [
+                    {
+                        "code": ct.code,
+                        "name": ct.name,
+                        "indicators": [indicator_out(i) for i in ct.indicators.all()],
+                    }
+                    for ct in row["project"].contents.all()
+                ],
+            }
+            for row in totals["projects"]
         ],
     }

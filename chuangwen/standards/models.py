@@ -181,3 +181,129 @@ class CheckItem(FrozenGuard):
         from chuangwen.standards.services.documents import check_item_model_errors
 
         check_item_model_errors(self)
+
+
+# --- The indicator tree (测评项目 → 测评内容 → 测评标准) ----------------------------------------------------
+# It belongs to the same version as the checklist: one frozen version holds every method's requirements, and a
+# check item points to the indicators it serves (docs/materials.md).
+
+
+class Method(models.TextChoices):
+    """How the evaluators test an indicator (one indicator may be tested several ways)."""
+
+    ONLINE = "online", _("网上申报")
+    FIELD = "field", _("实地考察")
+    SURVEY = "survey", _("问卷调查")
+    NEGATIVE = "negative", _("负面清单")
+
+
+class MaterialType(models.TextChoices):
+    DOCUMENT = "document", _("规范文件")
+    ACCOUNT = "account", _("情况说明")
+    PHOTO = "photo", _("实景图片")
+    TABLE = "table", _("统计表格")
+
+
+class IndicatorProject(FrozenGuard):
+    """测评项目: the top level of the tree (e.g. 01 公正透明的法治环境)."""
+
+    standard = models.ForeignKey(
+        Standard, verbose_name=_("标准版本"), on_delete=models.CASCADE, related_name="indicator_projects"
+    )
+    code = models.CharField(_("项目编号"), max_length=16)
+    name = models.CharField(_("测评项目"), max_length=200)
+    sort_order = models.IntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("测评项目")
+        verbose_name_plural = _("测评项目")
+        unique_together = [("standard", "code")]
+        ordering = ["standard", "sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def _touches_frozen(self) -> bool:
+        ids: set[int | None] = {self.standard_id}
+        if self.pk is not None:
+            ids.update(IndicatorProject.objects.filter(pk=self.pk).values_list("standard_id", flat=True))
+        return _standard_is_frozen(ids)
+
+
+class IndicatorContent(FrozenGuard):
+    """测评内容: the middle level (e.g. 01-03 法治宣传教育)."""
+
+    project = models.ForeignKey(
+        IndicatorProject, verbose_name=_("测评项目"), on_delete=models.CASCADE, related_name="contents"
+    )
+    code = models.CharField(_("内容编号"), max_length=16)
+    name = models.CharField(_("测评内容"), max_length=200)
+    sort_order = models.IntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("测评内容")
+        verbose_name_plural = _("测评内容")
+        unique_together = [("project", "code")]
+        ordering = ["project", "sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def _touches_frozen(self) -> bool:
+        project_ids = {self.project_id}
+        if self.pk is not None:
+            stored = IndicatorContent.objects.filter(pk=self.pk).values_list("project_id", flat=True)
+            project_ids.update(stored)
+        ids = IndicatorProject.objects.filter(pk__in=[p for p in project_ids if p is not None])
+        return _standard_is_frozen(set(ids.values_list("standard_id", flat=True)))
+
+
+class Indicator(FrozenGuard):
+    """测评标准: the atomic requirement, with how it is tested, its points and the evidence it asks for."""
+
+    content = models.ForeignKey(
+        IndicatorContent, verbose_name=_("测评内容"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    # The full number as the evaluators write it (01-03-02): unique within a version; the ledger's folder.
+    code = models.CharField(_("标准编号"), max_length=24)
+    text = models.TextField(_("测评标准"))
+    methods = models.JSONField(_("测评方法"), default=list)  # Method values, one or several
+    points = models.DecimalField(_("分值"), max_digits=6, decimal_places=2, default=0)
+    material_types = models.JSONField(_("材料类型"), default=list, blank=True)  # MaterialType values
+    window_months = models.PositiveSmallIntegerField(_("材料时限（月）"), default=12)
+    guidance = models.TextField(_("申报要求"), blank=True)
+    check_items = models.ManyToManyField(
+        CheckItem, verbose_name=_("对应实地测评指标"), blank=True, related_name="indicators"
+    )
+    sort_order = models.IntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("测评标准")
+        verbose_name_plural = _("测评标准")
+        unique_together = [("content", "code")]
+        ordering = ["content", "sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text[:40]}"
+
+    @property
+    def is_online(self) -> bool:
+        return Method.ONLINE in self.methods
+
+    @property
+    def method_labels(self) -> list[tuple[str, str]]:
+        """(value, Chinese label) of each method, for badges."""
+        return [(m, str(Method(m).label)) for m in self.methods if m in Method.values]
+
+    @property
+    def material_labels(self) -> list[str]:
+        return [str(MaterialType(m).label) for m in self.material_types if m in MaterialType.values]
+
+    def _touches_frozen(self) -> bool:
+        content_ids = {self.content_id}
+        if self.pk is not None:
+            content_ids.update(Indicator.objects.filter(pk=self.pk).values_list("content_id", flat=True))
+        ids = IndicatorProject.objects.filter(
+            contents__pk__in=[c for c in content_ids if c is not None]
+        ).values_list("standard_id", flat=True)
+        return _standard_is_frozen(set(ids))

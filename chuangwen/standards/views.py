@@ -9,7 +9,8 @@ from django.shortcuts import get_object_or_404, render
 
 from chuangwen.accounts import capabilities
 from chuangwen.core.web import user_of
-from chuangwen.standards.models import CheckItem, SiteType, Standard
+from chuangwen.standards.models import CheckItem, Indicator, SiteType, Standard
+from chuangwen.standards.services.indicators import indicator_tree, tree_totals
 
 
 def sees_freeze(request: HttpRequest) -> bool:
@@ -36,6 +37,15 @@ def standard_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Standard.objects.select_related("derived_from").prefetch_related(Prefetch("site_types", site_types)),
         pk=pk,
     )
-    return render(
-        request, "standards/detail.html", {"standard": standard, "show_freeze": sees_freeze(request)}
-    )
+    indicator_count = Indicator.objects.filter(content__project__standard=standard).count()
+    context = {"standard": standard, "show_freeze": sees_freeze(request), "indicator_count": indicator_count}
+    return render(request, "standards/detail.html", context)
+
+
+@login_required
+def standard_tree(request: HttpRequest, pk: int) -> HttpResponse:
+    """测评体系: projects → contents → indicators, every method in one tree, with point totals."""
+    standard = get_object_or_404(Standard, pk=pk)
+    totals = tree_totals(indicator_tree(standard))
+    context = {"standard": standard, "show_freeze": sees_freeze(request), **totals}
+    return render(request, "standards/tree.html", context)

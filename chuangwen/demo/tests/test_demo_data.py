@@ -13,6 +13,7 @@ import time_machine
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 from shapely.geometry import Point, shape
@@ -26,6 +27,10 @@ from chuangwen.dashboards.services.indicators import trend
 from chuangwen.demo.names import TERRITORIAL_DUTIES
 from chuangwen.demo.services import DEMO_PASSWORD, DemoRefused, ScaleSpec, build_demo, demo_digest
 from chuangwen.evidence.models import EvidenceKind
+from chuangwen.materials.models import Material, MaterialState, Standing, StoredFile, Submission, Task
+from chuangwen.materials.models import Period as MaterialPeriod
+from chuangwen.materials.services import outside_window
+from chuangwen.materials.tasksplit import online_indicators
 from chuangwen.notify.models import Notification
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rankings import selfcheck
@@ -33,7 +38,8 @@ from chuangwen.rankings.models import Ranking
 from chuangwen.reports.models import CitizenReport
 from chuangwen.rounds.models import Finding, FindingStatus, Visit
 from chuangwen.sites.models import Site
-from chuangwen.standards.models import CheckItem, Standard
+from chuangwen.standards.models import CheckItem, Indicator, Standard
+from chuangwen.workdays.services import is_workday
 
 SMALL_CITY = ScaleSpec("city", 3, 2, 2, 1, 2, 2, 30, cell_lng=0.015, cell_lat=0.0135, grids=True)
 
@@ -42,12 +48,17 @@ NOW = datetime(2026, 12, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SEED = 7
 
 
-def fingerprint() -> tuple[str, list[tuple[object, ...]], int]:
-    """The territory's digest, every visit's round, site, score and time, and the number of cases."""
+def fingerprint() -> tuple[str, list[tuple[object, ...]], int, list[tuple[object, ...]]]:
+    """The territory's digest, every visit's round, site, score and time, the number of cases, and every
+    material's task, unit, state, dates and file bytes (demo_digest covers the territory only)."""
     rows = Visit.objects.order_by("round__name", "site__code").values_list(
         "round__name", "site__code", "score", "received_at"
     )
-    return demo_digest(), list(rows), Case.objects.count()
+    materials = Material.objects.order_by("client_id").values_list(
+        "client_id", "task__indicator__code", "unit__code", "state", "activity_date", "created_at",
+        "file__sha256", "body",
+    )  # fmt: skip
+    return demo_digest(), list(rows), Case.objects.count(), list(materials)
 
 
 @pytest.fixture(scope="class")
@@ -265,6 +276,47 @@ class TestTheDemoDistrict:
         for report in reports.order_by("tracking_code")[:20]:
             times = list(report.case.events.values_list("at", flat=True))
             assert times == sorted(times) and report.case.opened_at <= times[0]
+
+    def test_it_splits_the_online_indicators_of_a_period_among_streets_and_departments(self, demo, db):
+        today = timezone.localdate()
+        period = MaterialPeriod.objects.select_related("owner_unit", "created_by").get()
+        assert period.name.endswith("年度网上申报") and period.owner_unit.kind == UnitKind.DISTRICT
+        assert period.created_by.username == "demo_coordinator"
+        assert 290 <= (today - timezone.localdate(period.created_at)).days <= 320
+        assert (period.reference_date - today).days == 75
+        assert Indicator.objects.filter(content__project__standard=period.standard).count() >= 110
+        online = set(online_indicators(period).values_list("pk", flat=True))
+        tasks = Task.objects.filter(period=period)
+        assert len(online) >= 60 and set(tasks.values_list("indicator_id", flat=True)) == online
+        assert tasks.filter(lead_unit__kind=UnitKind.STREET).exists()
+        assert tasks.filter(lead_unit__kind=UnitKind.DEPARTMENT).values("lead_unit").distinct().count() >= 8
+        assert tasks.filter(supporting_units__isnull=False).distinct().count() >= 20
+        assert all(is_workday(day) for day in tasks.values_list("due_date", flat=True))
+        assert 0.25 <= tasks.filter(due_date__lt=today).count() / len(online) <= 0.6
+
+    def test_its_materials_fill_every_state_and_every_standing_of_the_board(self, demo, db):
+        today = timezone.localdate()
+        assert set(Material.objects.values_list("state", flat=True)) == set(MaterialState.values)
+        board = Submission.objects.values("standing").annotate(n=Count("pk"))
+        assert {row["standing"] for row in board if row["n"] > 0} == set(Standing.values)
+        assert Submission.objects.filter(due_date__lt=today).exclude(standing=Standing.PASSED).exists()
+        returned = Material.objects.filter(state=MaterialState.RETURNED)
+        assert returned.exists() and not returned.filter(last_comment="").exists()
+        assert returned.filter(due_date__lt=today).exists() and returned.filter(due_date__gte=today).exists()
+        assert Material.objects.filter(state=MaterialState.PASSED, events__action="resubmit").exists()
+        assert Material.objects.filter(state=MaterialState.WITHDRAWN).count() <= 2
+        assert not Material.objects.exclude(uploaded_by__unit=F("unit")).exists()  # the unit's own clerk
+        assert StoredFile.objects.annotate(n=Count("materials")).filter(n__gte=2).exists()
+        kinds = Counter(StoredFile.objects.values_list("kind", flat=True))
+        assert set(kinds) == {"pdf", "docx", "xlsx", "jpeg"} and kinds["pdf"] <= 20
+        assert Material.objects.filter(kind="account", file__isnull=True).exclude(body="").exists()
+        materials = Material.objects.select_related("task__period", "task__indicator")
+        assert 2 <= sum(outside_window(m) for m in materials) <= 3
+        # uploaded on a working day after the split, the history in order and before now
+        for material in materials.order_by("client_id")[:60]:
+            times = list(material.events.order_by("pk").values_list("at", flat=True))
+            assert times == sorted(times) and material.task.period.created_at < times[0] <= times[-1] < NOW
+            assert is_workday(timezone.localdate(times[0]))
 
     def test_it_is_deterministic_for_a_seed(self, demo, db):
         # Rebuilt in this test's own transaction (rolled back afterwards, so the shared demo is back).

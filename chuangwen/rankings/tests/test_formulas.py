@@ -67,7 +67,7 @@ def test_it_ranks_ties_alike_and_skips():
 def test_it_reads_the_configuration_from_the_standard_and_names_a_wrong_key():
     custom = from_parameters({"min_sample": 2, "composite_weights": {"onsite": 1}})
     assert custom.min_sample == 2 and custom.composite == {
-        "onsite": D(1), "rectification": D(0), "survey": D(0), "volunteer": D(0),
+        "onsite": D(1), "rectification": D(0), "materials": D(0), "survey": D(0), "volunteer": D(0),
     }  # fmt: skip
     assert (
         custom.rectification["ontime_rate"] == D("0.25") and custom.penalties["falsified_rectification"] == 5

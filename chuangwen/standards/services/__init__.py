@@ -10,6 +10,7 @@ from chuangwen.standards.services.documents import standard_document
 from chuangwen.standards.services.exchange import (
     export_standard_xlsx,
     export_standard_yaml,
+    import_standard_document,
     import_standard_xlsx,
     import_standard_yaml,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "export_standard_xlsx",
     "export_standard_yaml",
     "freeze",
+    "import_standard_document",
     "import_standard_xlsx",
     "import_standard_yaml",
     "load_default_standard",

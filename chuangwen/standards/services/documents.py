@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from chuangwen.standards.exceptions import Problem
-from chuangwen.standards.models import CheckItem, ScoringMode, SiteType, Standard
+from chuangwen.standards.models import CheckItem, Indicator, IndicatorProject, ScoringMode, SiteType, Standard
+from chuangwen.standards.services.indicators import indicator_tree
 from chuangwen.standards.services.validation import (
     Place,
     RawItem,
@@ -61,7 +62,7 @@ def site_type_document(site_type: SiteType) -> dict[str, Any]:
 def standard_document(standard: Standard) -> dict[str, Any]:
     """Everything that defines a version; two versions with equal documents (bar version) are identical."""
     site_types = standard.site_types.order_by("sort_order", "code").prefetch_related("items")
-    return {
+    doc = {
         "code": standard.code,
         "name": standard.name,
         "version": standard.version,
@@ -69,6 +70,48 @@ def standard_document(standard: Standard) -> dict[str, Any]:
         "parameters": standard.parameters,
         "site_types": [site_type_document(st) for st in site_types],
     }
+    tree = tree_document(indicator_tree(standard))
+    if tree:  # a version without a tree keeps the document it always had
+        doc["indicators"] = tree
+    return doc
+
+
+def tree_document(projects: list[IndicatorProject]) -> list[dict[str, Any]]:
+    """The ``indicators:`` list of a document, from a prefetched tree (services.indicators.indicator_tree)."""
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "contents": [
+                {
+                    "code": ct.code,
+                    "name": ct.name,
+                    "indicators": [indicator_document(i) for i in ct.indicators.all()],
+                }
+                for ct in p.contents.all()
+            ],
+        }
+        for p in projects
+    ]
+
+
+def indicator_document(indicator: Indicator) -> dict[str, Any]:
+    """One indicator; empty optional fields are left out, as a person writing the file would."""
+    doc: dict[str, Any] = {
+        "code": indicator.code,
+        "text": indicator.text,
+        "methods": list(indicator.methods),
+        "points": number(Decimal(indicator.points)),
+    }
+    if indicator.material_types:
+        doc["materials"] = list(indicator.material_types)
+    doc["window_months"] = indicator.window_months
+    if indicator.guidance:
+        doc["guidance"] = indicator.guidance
+    codes = [item.code for item in indicator.check_items.all()]
+    if codes:
+        doc["check_items"] = codes
+    return doc
 
 
 def _model_values(instance: CheckItem | SiteType, names: tuple[str, ...]) -> dict[str, Any]:

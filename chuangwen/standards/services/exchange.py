@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from chuangwen.core.xlsx import sheet_row
 from chuangwen.standards.exceptions import Problem, StandardImportError, StandardValidationError
 from chuangwen.standards.models import ScoringMode, Severity, Standard
 from chuangwen.standards.services.documents import standard_document
+from chuangwen.standards.services.indicator_sheets import read_tree_sheets, write_tree_sheets
+from chuangwen.standards.services.indicators import read_tree
+from chuangwen.standards.services.sheets import fill, normalise, rows, table
 from chuangwen.standards.services.validation import (
     PARAMETER_HELP,
     Place,
@@ -74,6 +75,12 @@ def import_standard_xlsx(data: bytes, actor: Any = None) -> Standard:
     return _import(raw, problems, actor, "xlsx")
 
 
+def import_standard_document(doc: Any, actor: Any = None, fmt: str = "yaml") -> Standard:
+    """Import a parsed document (``{"standard": {...}}``), e.g. the starter assembled from two files."""
+    raw, problems = read_document(doc)
+    return _import(raw, problems, actor, fmt)
+
+
 def _import(raw: RawStandard, problems: list[Problem], actor: Any, fmt: str) -> Standard:
     try:
         clean = clean_standard(raw, problems)
@@ -99,6 +106,11 @@ def read_yaml(data: str | bytes) -> tuple[RawStandard, list[Problem]]:
         )
         reason = _("YAML 格式错误：%(err)s") % {"err": getattr(exc, "problem", None) or exc}
         raise StandardImportError([Problem(where, "", reason)]) from None
+    return read_document(doc)
+
+
+def read_document(doc: Any) -> tuple[RawStandard, list[Problem]]:
+    """Raw nodes of a parsed document; structural problems come back alongside."""
     if not isinstance(doc, Mapping) or not isinstance(doc.get("standard"), Mapping):
         raise StandardImportError([Problem("", "standard", _("缺少 standard 部分（必须是键值对）"))])
     problems = [Problem("", str(k), _("未知字段")) for k in doc if k not in ("standard", "parameters")]
@@ -108,7 +120,9 @@ def read_yaml(data: str | bytes) -> tuple[RawStandard, list[Problem]]:
         if "parameters" in std:
             problems.append(Problem("", "parameters", _("参数只能写在一处（standard.parameters）")))
         parameters = doc["parameters"]
-    return RawStandard(std, Place(""), _yaml_site_types(std, problems), parameters), problems
+    site_types = _yaml_site_types(std, problems)
+    tree = read_tree(std.get("indicators"), problems)
+    return RawStandard(std, Place(""), site_types, parameters, indicators=tree), problems
 
 
 def _yaml_site_types(std: Mapping[str, Any], problems: list[Problem]) -> list[RawSiteType]:
@@ -153,6 +167,9 @@ def export_standard_yaml(standard: Standard) -> str:
     doc = standard_document(standard)
     for st in doc["site_types"]:
         st["items"] = [_FlowDict(item) for item in st["items"]]
+    for project in doc.get("indicators", []):
+        for content in project["contents"]:
+            content["indicators"] = [_FlowDict(leaf) for leaf in content["indicators"]]
     header = _("# 测评标准 %(code)s 第 %(version)d 版。导入同一编码会生成新版本，不会覆盖已有版本。\n") % {
         "code": standard.code,
         "version": standard.version,
@@ -162,48 +179,6 @@ def export_standard_yaml(standard: Standard) -> str:
 
 
 # --- Excel --------------------------------------------------------------------------------------------------
-
-
-def _normalise(header: Any) -> str:
-    return str(header or "").strip().replace("(", "（").replace(")", "）").replace(" ", "")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-def _rows(ws: Worksheet) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        cells = tuple(_cell(v) for v in row)
-        if any(v is not None for v in cells):
-            yield number, cells
-
-
-def _table(
-    ws: Worksheet, columns: Mapping[str, str], required: tuple[str, ...], problems: list[Problem]
-) -> list[tuple[int, dict[str, Any]]]:
-    """Rows of a sheet with a header row, as {field: value}; a missing required column is a problem."""
-    rows = list(_rows(ws))
-    if not rows:
-        problems.append(Problem(f"{ws.title}表", "", _("工作表为空")))
-        return []
-    header_row, header = rows[0]
-    positions = {_normalise(h): i for i, h in enumerate(header) if h is not None}
-    index = {
-        f: positions[_normalise(label)] for f, label in columns.items() if _normalise(label) in positions
-    }
-    for f in required:
-        if f not in index:
-            problems.append(Problem(f"{ws.title}表第{header_row}行", columns[f], _("缺少该列")))
-    if any(f not in index for f in required):
-        return []
-    return [
-        (n, {f: cells[i] for f, i in index.items() if i < len(cells) and cells[i] is not None})
-        for n, cells in rows[1:]
-    ]
 
 
 def read_xlsx(data: bytes) -> tuple[RawStandard, list[Problem]]:
@@ -224,26 +199,27 @@ def read_xlsx(data: bytes) -> tuple[RawStandard, list[Problem]]:
     info = _xlsx_info(sheets[INFO_SHEET])
     site_types = _xlsx_site_types(sheets[TYPE_SHEET], sheets[ITEM_SHEET], problems)
     parameters = _xlsx_parameters(wb[PARAM_SHEET]) if PARAM_SHEET in wb.sheetnames else None
+    tree = read_tree_sheets(wb, problems)
     labels = {**INFO_ROWS, "site_types": TYPE_SHEET}
     raw_standard = RawStandard(
-        info, Place(f"{INFO_SHEET}表", labels), site_types, parameters, Place(f"{PARAM_SHEET}表")
+        info, Place(f"{INFO_SHEET}表", labels), site_types, parameters, Place(f"{PARAM_SHEET}表"), tree
     )
     return raw_standard, problems
 
 
 def _xlsx_info(ws: Worksheet) -> dict[str, Any]:
-    by_label = {_normalise(label): field for field, label in INFO_ROWS.items()}
+    by_label = {normalise(label): field for field, label in INFO_ROWS.items()}
     info: dict[str, Any] = {}
-    for _n, cells in _rows(ws):
-        field = by_label.get(_normalise(cells[0]))
+    for _n, cells in rows(ws):
+        field = by_label.get(normalise(cells[0]))
         if field and len(cells) > 1 and cells[1] is not None:
             info[field] = cells[1]
     return info
 
 
 def _xlsx_site_types(type_ws: Worksheet, item_ws: Worksheet, problems: list[Problem]) -> list[RawSiteType]:
-    type_rows = _table(type_ws, TYPE_COLUMNS, TYPE_REQUIRED, problems)
-    item_rows = _table(item_ws, ITEM_COLUMNS, ITEM_REQUIRED, problems)
+    type_rows = table(type_ws, TYPE_COLUMNS, TYPE_REQUIRED, problems)
+    item_rows = table(item_ws, ITEM_COLUMNS, ITEM_REQUIRED, problems)
     if problems:  # a missing sheet or column: row-level checks would only repeat it
         raise StandardImportError(problems)
     type_labels = {**TYPE_COLUMNS, "items": ITEM_SHEET}
@@ -267,7 +243,7 @@ def _xlsx_site_types(type_ws: Worksheet, item_ws: Worksheet, problems: list[Prob
 
 def _xlsx_parameters(ws: Worksheet) -> dict[str, Any]:
     parameters: dict[str, Any] = {}
-    for n, cells in _rows(ws):
+    for n, cells in rows(ws):
         if n == 1 or cells[0] is None or len(cells) < 2:
             continue
         value = cells[1]
@@ -286,12 +262,12 @@ def export_standard_xlsx(standard: Standard) -> bytes:
     info = wb.active
     assert info is not None
     info.title = INFO_SHEET
-    _fill(info, ["项目", "值"], [[INFO_ROWS[f], doc[f]] for f in INFO_ROWS], [16, 60])
+    fill(info, ["项目", "值"], [[INFO_ROWS[f], doc[f]] for f in INFO_ROWS], [16, 60])
     type_rows = [[st[f] for f in TYPE_COLUMNS] for st in doc["site_types"]]
-    _fill(wb.create_sheet(TYPE_SHEET), list(TYPE_COLUMNS.values()), type_rows, [10, 24, 40, 8])
+    fill(wb.create_sheet(TYPE_SHEET), list(TYPE_COLUMNS.values()), type_rows, [10, 24, 40, 8])
     item_rows = [_item_row(st["code"], item) for st in doc["site_types"] for item in st["items"]]
     widths = [12, 10, 12, 60, 14, 10, 10, 12, 10, 18, 12]
-    _fill(wb.create_sheet(ITEM_SHEET), list(ITEM_COLUMNS.values()), item_rows, widths)
+    fill(wb.create_sheet(ITEM_SHEET), list(ITEM_COLUMNS.values()), item_rows, widths)
     param_rows = [
         [
             key,
@@ -300,7 +276,8 @@ def export_standard_xlsx(standard: Standard) -> bytes:
         ]
         for key, v in doc["parameters"].items()
     ]
-    _fill(wb.create_sheet(PARAM_SHEET), ["参数", "值", "说明"], param_rows, [24, 50, 60])
+    fill(wb.create_sheet(PARAM_SHEET), ["参数", "值", "说明"], param_rows, [24, 50, 60])
+    write_tree_sheets(wb, doc.get("indicators", []))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -311,14 +288,3 @@ def _item_row(site_type: str, item: Mapping[str, Any]) -> list[Any]:
     values["mode"] = MODE_LABELS[ScoringMode(item["mode"])]
     values["severity"] = SEVERITY_LABELS[Severity(item["severity"])]
     return [values.get(f) for f in ITEM_COLUMNS]
-
-
-def _fill(ws: Worksheet, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:
-    ws.append(sheet_row(ws, header))  # the export helper: no cell becomes a formula (chuangwen.core.xlsx)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(sheet_row(ws, row))
-    for i, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A2"

@@ -11,12 +11,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from chuangwen.standards.exceptions import Problem, StandardValidationError
 from chuangwen.standards.models import ScoringMode, Severity
+
+if TYPE_CHECKING:
+    from chuangwen.standards.services.indicators import CleanProject, RawProject
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 MAX_SITE_TYPES = 100
@@ -38,7 +41,7 @@ SEVERITY_ALIASES = {
     "严重": Severity.SERIOUS,
 }
 
-STANDARD_FIELDS = ("code", "name", "version", "site_score", "parameters", "site_types")
+STANDARD_FIELDS = ("code", "name", "version", "site_score", "parameters", "site_types", "indicators")
 SITE_TYPE_FIELDS = ("code", "name", "protocol", "weight", "items")
 ITEM_FIELDS = (
     "code", "category", "text", "mode", "deduct", "cap", "unit", "severity", "deadline_days", "duty",
@@ -54,7 +57,9 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
     "shrinkage_k": 5,
     "max_declared_share": 0.3,
     "traffic_light_yellow": 0.8,
-    "composite_weights": {"onsite": 0.6, "rectification": 0.3, "survey": 0.1},
+    # 网上申报 (materials) weighs about 40 % of a national test; on-site and rectification keep their 2 : 1.
+    "composite_weights": {"onsite": 0.4, "rectification": 0.2, "materials": 0.3, "survey": 0.1},
+    "materials_weights": {"completion_rate": 0.8, "return_rate": 0.2},
     "rectification_weights": {
         "disposal_rate": 0.25,
         "ontime_rate": 0.25,
@@ -70,7 +75,8 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
 # The names a weights parameter may use (the composite's components, the rectification indicators, the
 # penalised events); rankings/config.py reads them from here.
 WEIGHT_NAMES: dict[str, tuple[str, ...]] = {
-    "composite_weights": ("onsite", "rectification", "survey", "volunteer"),
+    "composite_weights": ("onsite", "rectification", "materials", "survey", "volunteer"),
+    "materials_weights": ("completion_rate", "return_rate"),
     "rectification_weights": (
         "disposal_rate", "ontime_rate", "rework_rate", "overdue_rate", "extension_rate", "recurrence_rate",
     ),
@@ -84,7 +90,13 @@ PARAMETER_HELP: dict[str, str] = {
     "shrinkage_k": "小样本收缩强度：得分 = (n·单位均分 + k·全区均分)/(n + k)",
     "max_declared_share": "暗访抽样中申报点位所占比例上限",
     "traffic_light_yellow": "整改时限已用比例达到该值即亮黄灯",
-    "composite_weights": "综合指数权重：现场测评 onsite、整改 rectification、问卷 survey、志愿服务 volunteer",
+    "composite_weights": (
+        "综合指数权重：现场测评 onsite、整改 rectification、网上申报 materials、问卷 survey、"
+        "志愿服务 volunteer"
+    ),
+    "materials_weights": (
+        "网上申报得分中的权重：申报完成率 completion_rate、材料退回率 return_rate（越低越好）"
+    ),
     "rectification_weights": (
         "整改得分中各指标的权重：处置率 disposal_rate、按期处置率 ontime_rate、返工率 rework_rate、"
         "超期率 overdue_rate、延期率 extension_rate、复发率 recurrence_rate"
@@ -103,6 +115,7 @@ PARAMETER_RULES: dict[str, tuple[str, float, bool, float | None]] = {
     "max_declared_share": ("number", 0, True, 1),
     "traffic_light_yellow": ("number", 0, False, 1),
     "composite_weights": ("weights", 0, True, None),
+    "materials_weights": ("weights", 0, True, None),
     "rectification_weights": ("weights", 0, True, None),
     "penalties": ("weights", 0, True, None),
     "selfcheck_gap": ("number", 0, True, None),
@@ -141,6 +154,7 @@ class RawStandard:
     site_types: list[RawSiteType] = field(default_factory=list)
     parameters: Any = None
     parameters_place: Place = field(default_factory=lambda: Place("parameters"))
+    indicators: list[RawProject] = field(default_factory=list)  # the tree (services/indicators.py)
 
 
 @dataclass
@@ -173,6 +187,7 @@ class CleanStandard:
     site_score_formula: str
     parameters: dict[str, Any]
     site_types: list[CleanSiteType]
+    indicators: list[CleanProject] = field(default_factory=list)
 
 
 class Checker:
@@ -365,9 +380,13 @@ def clean_standard(raw: RawStandard, problems: list[Problem] | None = None) -> C
         c.add("site_types", _("点位类型不能超过 %(n)d 个") % {"n": MAX_SITE_TYPES})
     site_types = [clean_site_type(st, problems) for st in raw.site_types[:MAX_SITE_TYPES]]
     _check_duplicates(raw, problems)
+    from chuangwen.standards.services.indicators import clean_tree  # it builds on this module's Checker
+
+    item_codes = {str(i.data.get("code", "")).strip() for st in raw.site_types for i in st.items}
+    tree = clean_tree(raw.indicators, item_codes, problems)
     if problems:
         raise StandardValidationError(problems)
-    return CleanStandard(code, name, formula, parameters, [st for st in site_types if st is not None])
+    return CleanStandard(code, name, formula, parameters, [st for st in site_types if st is not None], tree)
 
 
 def _default_formula() -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -15,6 +18,7 @@ from chuangwen.audit.services import record
 from chuangwen.standards.exceptions import Problem, StandardFrozen, StandardValidationError
 from chuangwen.standards.models import CheckItem, ScoringMode, SiteType, Standard
 from chuangwen.standards.services.documents import check_item_problems, site_type_problems
+from chuangwen.standards.services.indicators import clean_tree_from_model, write_tree
 from chuangwen.standards.services.validation import (
     CleanItem,
     CleanSiteType,
@@ -26,6 +30,7 @@ from chuangwen.standards.services.validation import (
 
 DEFAULT_STANDARD_CODE = "CW-2026"
 DEFAULT_STANDARD_FILE = Path(__file__).resolve().parent.parent / "data" / "checklist.yaml"
+DEFAULT_TREE_FILE = DEFAULT_STANDARD_FILE.with_name("indicators.yaml")
 ITEM_EDITABLE = frozenset(
     {"code", "category", "text", "mode", "deduct", "cap", "unit_label", "severity", "deadline_days", "duty"}
     | {"sort_order"}
@@ -68,7 +73,8 @@ def create_standard(
         )
         items.extend(_item_row(site_type, item, n) for n, item in enumerate(st.items, start=1))
     CheckItem.objects.bulk_create(items)
-    counts = {"site_types": len(clean.site_types), "items": len(items)}
+    indicators = write_tree(standard, clean.indicators, {item.code: item for item in items})
+    counts = {"site_types": len(clean.site_types), "items": len(items), "indicators": indicators}
     record(None, action, obj=standard, actor=actor, detail={**counts, **(detail or {})})
     return standard
 
@@ -102,7 +108,12 @@ def clean_from_model(standard: Standard) -> CleanStandard:
         ]  # fmt: skip
         site_types.append(CleanSiteType(st.code, st.name, st.protocol, st.weight, items))
     return CleanStandard(
-        standard.code, standard.name, standard.site_score_formula, dict(standard.parameters), site_types
+        standard.code,
+        standard.name,
+        standard.site_score_formula,
+        dict(standard.parameters),
+        site_types,
+        clean_tree_from_model(standard),
     )
 
 
@@ -215,13 +226,30 @@ def update_parameters(standard: Standard, changes: Mapping[str, Any], actor: Any
     return current
 
 
+def default_document() -> dict[str, Any]:
+    """checklist.yaml with the tree of indicators.yaml under ``standard.indicators``: one version."""
+    return copy.deepcopy(_parsed_default())
+
+
+@functools.cache
+def _parsed_default() -> dict[str, Any]:
+    # Parsed once per process: many tests load the starter, and parsing is half the time of loading it. The
+    # import only reads the document, so load_default_standard passes this very object.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(DEFAULT_STANDARD_FILE.read_bytes(), Loader=loader)
+    tree = yaml.load(DEFAULT_TREE_FILE.read_bytes(), Loader=loader)
+    doc["standard"]["indicators"] = tree["indicators"]
+    return dict(doc)
+
+
 def load_default_standard(actor: Any = None) -> Standard:
-    """The shipped starter standard as CW-2026 v1; idempotent. Activated when no version is active yet."""
-    from chuangwen.standards.services.exchange import import_standard_yaml
+    """The shipped starter standard (checklist and indicator tree) as CW-2026 v1; idempotent. Activated when
+    no version is active yet."""
+    from chuangwen.standards.services.exchange import import_standard_document
 
     standard = Standard.objects.filter(code=DEFAULT_STANDARD_CODE, version=1).first()
     if standard is None:
-        standard = import_standard_yaml(DEFAULT_STANDARD_FILE.read_bytes(), actor=actor)
+        standard = import_standard_document(_parsed_default(), actor=actor)
     if not Standard.objects.filter(is_active=True).exists():
         activate(standard, actor=actor)
     return standard
