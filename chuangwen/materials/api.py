@@ -23,6 +23,7 @@ from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.materials import machine, services
+from chuangwen.materials.board import board_rows
 from chuangwen.materials.models import Material, MaterialState, Period, Standing, Submission, Task
 from chuangwen.materials.storage import download
 
@@ -106,6 +107,19 @@ class MaterialOut(Schema):
     last_comment: str = Field(description="最近审核意见")
     allowed_actions: list[str] = Field(description="本人现在可以进行的操作")
     history: list[EventOut] = Field(description="历史记录")
+
+
+class BoardRowOut(Schema):
+    unit: UnitRef = Field(description="单位")
+    cells: int = Field(description="分解到本单位的任务数（牵头与配合）")
+    empty: int = Field(description="未报送")
+    in_progress: int = Field(description="报送中")
+    awaiting: int = Field(description="待审核")
+    returned: int = Field(description="已退回")
+    passed: int = Field(description="已通过")
+    overdue: int = Field(description="超期（未通过且已过完成时限）")
+    completion_rate: float | None = Field(description="完成率 = 已通过 ÷ 任务数")
+    return_rate: float | None = Field(description="退回率 = 退回次数 ÷ 提交次数；未提交过为空")
 
 
 class UploadForm(Schema):
@@ -248,6 +262,30 @@ def list_tasks(request: HttpRequest, period_id: IdPath) -> list[dict[str, Any]]:
         .order_by("indicator__code")
     )
     return [_task_out(t, user) for t in tasks]
+
+
+@router.get(
+    "/periods/{period_id}/board",
+    response={200: list[BoardRowOut], **ERRORS},
+    summary="进度看板：各单位的报送进度、超期、完成率与退回率（完成率高者在前）",
+)
+def period_board(request: HttpRequest, period_id: IdPath) -> list[dict[str, Any]]:
+    user = _user(request)
+    period = get_object_or_404(Period.objects.visible_to(user), pk=period_id)
+    out = []
+    for row in board_rows(period, user):
+        tally = row.tally
+        out.append(
+            {
+                "unit": {"id": row.unit_id, "name": row.name},
+                "cells": tally.cells,
+                **{s.value: tally.count(s) for s in Standing},
+                "overdue": tally.overdue,
+                "completion_rate": tally.completion,
+                "return_rate": tally.return_rate,
+            }
+        )
+    return out
 
 
 @router.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS}, summary="一个申报任务及各单位进度")

@@ -140,3 +140,22 @@ def test_it_files_a_written_account_without_a_file(material_tasks: Any, clerks: 
     )
     assert response.status_code == 201, response.content
     assert response.json()["file_kind"] is None and Material.objects.get().state == MaterialState.DRAFT
+
+
+def test_it_answers_the_board_per_unit_within_scope(material_tasks: Any, clerks: Any, users: Any) -> None:
+    clerk = client_for(clerks["west_clerk"])
+    post_file(clerk, material_tasks["01-01-01"], "a.pdf", samples.pdf_bytes())
+    period = material_tasks["01-01-01"].period_id
+    board = {
+        r["unit"]["name"]: r
+        for r in client_for(users["coordinator"]).get(f"{BASE}/periods/{period}/board").json()
+    }
+    assert set(board) == {"西湖街道", "东城街道", "区城管局"}
+    west = board["西湖街道"]  # leads 01-01-01 (a draft now) and 02-01-01 (empty)
+    assert (west["cells"], west["in_progress"], west["empty"], west["passed"]) == (2, 1, 1, 0)
+    assert west["completion_rate"] == 0 and west["return_rate"] is None
+    mine = clerk.get(f"{BASE}/periods/{period}/board").json()
+    assert {r["unit"]["name"] for r in mine} == {"西湖街道", "东城街道"}  # east supports west on 01-01-01
+    east = next(r for r in mine if r["unit"]["name"] == "东城街道")
+    assert east["cells"] == 1  # only the cell of the shared task, not east's own 01-01-02
+    assert client_for(clerks["dept_clerk"]).get(f"{BASE}/periods/999999/board").status_code == 404

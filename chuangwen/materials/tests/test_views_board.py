@@ -136,6 +136,25 @@ def test_it_drills_the_matrix_down_a_branch(world: Any, material_period: Any, us
     assert 'data-indicator="02-01-01"' in html and 'data-indicator="01-02-01"' not in html
 
 
+def test_it_shows_a_wide_branch_a_group_of_units_at_a_time(
+    world: Any, material_period: Any, users: Any, monkeypatch: Any
+) -> None:
+    from chuangwen.materials.views import review
+
+    monkeypatch.setattr(review, "MATRIX_COLUMNS", 2)  # three units under the district have cells
+    client = client_for(users["coordinator"])
+    url = reverse("materials:board", args=[material_period.pk])
+    first = client.get(url).content.decode()
+    matrix = first[first.index('id="board-matrix"') :]
+    assert "第 1–2 个单位，共 3 个" in matrix and 'id="matrix-next"' in matrix
+    assert 'id="matrix-previous"' not in matrix
+    second = client.get(url, {"from": "2"}).content.decode()
+    matrix = second[second.index('id="board-matrix"') :]
+    assert "第 3–3 个单位，共 3 个" in matrix and 'id="matrix-previous"' in matrix
+    assert matrix.count("<th data-unit=") == 1
+    assert client.get(url, {"from": "99999999999999999999"}).status_code == 200  # clamped, never an error
+
+
 def test_it_sums_up_the_period_for_the_office_only(
     world: Any, material_period: Any, users: Any, clerks: Any
 ) -> None:

@@ -123,6 +123,8 @@ def _columns(period: Period, user: User, parent: Unit) -> list[Unit]:
     return [u for u in candidates if u.pk in with_cells]
 
 
+MATRIX_COLUMNS = 30
+
 CELL_HTML = (
     '<td class="cw-cell cw-standing--{0}{1}" data-unit="{2}" data-standing="{0}"{3} title="{4}">{5}</td>'
 )
@@ -159,7 +161,10 @@ def board(request: HttpRequest, period_id: int) -> HttpResponse:
     user = user_of(request)
     day = today()
     parent = _branch(request, user)
-    columns = _columns(period, user, parent)
+    every_column = _columns(period, user, parent)
+    # A city's branch may have hundreds of units: the matrix shows them MATRIX_COLUMNS at a time.
+    first = clamped_number(request.GET.get("from"), 0, max(0, len(every_column) - 1), 0)
+    columns = every_column[first : first + MATRIX_COLUMNS]
     rates = unit_rates(period, columns, today=day)
     drill = set(Unit.objects.filter(parent__in=columns, active=True).values_list("parent_id", flat=True))
     matrix = board_matrix(period, user, columns, today=day)
@@ -173,6 +178,13 @@ def board(request: HttpRequest, period_id: int) -> HttpResponse:
         "columns": [(unit, rates[unit.pk], unit.pk in drill and unit.pk != parent.pk) for unit in columns],
         "matrix": [(row, _matrix_cells(columns, row)) for row in matrix],
         "today": day,
+        "window": {
+            "first": first + 1,
+            "last": first + len(columns),
+            "total": len(every_column),
+            "previous": max(0, first - MATRIX_COLUMNS) if first else None,
+            "next": first + MATRIX_COLUMNS if first + MATRIX_COLUMNS < len(every_column) else None,
+        },
         **nav_flags(user),
     }
     return render(request, "materials/board.html", context)
