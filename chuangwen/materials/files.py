@@ -2,8 +2,8 @@
 
 Nothing here touches the database or the file store. :func:`inspect_file` decides the kind from the content
 (the name's extension must agree), refuses macros, encryption, old binary formats, zip bombs and damaged
-files with :class:`FileRefused`, and extracts the text for search; :func:`render_preview` draws a JPEG of the
-first PDF page or of an image.
+files with :class:`FileRefused`, and extracts the text for search (``previews.render_preview`` draws the
+preview image).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import threading
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +30,6 @@ MB = 1024 * 1024
 CHUNK = MB
 HEAD_BYTES = 1024
 MAX_NAME_CHARS = 255
-PREVIEW_QUALITY = 82
 
 # Zip bomb limits besides MATERIALS_MAX_UNZIPPED_BYTES (a real .docx/.xlsx stays far below them).
 MAX_ZIP_ENTRIES = 10_000
@@ -430,7 +428,7 @@ def _xlsx_text(name: str, handle: BinaryIO) -> str:
 # --- images ---------------------------------------------------------------------------------------
 
 
-def _open_image(name: str, kind: FileKind, handle: BinaryIO) -> Image.Image:
+def open_image(name: str, kind: FileKind, handle: BinaryIO) -> Image.Image:
     """The header only, after the pixel limits; no pixel is decoded."""
     handle.seek(0)
     fmt = "JPEG" if kind == FileKind.JPEG else "PNG"
@@ -460,7 +458,7 @@ def _too_many_pixels(name: str, size: tuple[int, int] | None) -> FileRefused:
 def _inspect_image(name: str, claimed: FileKind, head: bytes, handle: BinaryIO) -> str:
     if not head.startswith(JPEG_MAGIC if claimed == FileKind.JPEG else PNG_MAGIC):
         raise _wrong_type(name, claimed, _describe(head))
-    im = _open_image(name, claimed, handle)
+    im = open_image(name, claimed, handle)
     # WeasyPrint turns this process-wide switch on when imported; then Pillow pads a cut-off picture with
     # grey instead of failing. Off again here (as chuangwen.evidence.images wants it too).
     ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -478,68 +476,3 @@ def _inspect_image(name: str, claimed: FileKind, head: bytes, handle: BinaryIO) 
     finally:
         im.close()
     return ""
-
-
-# --- preview --------------------------------------------------------------------------------------
-
-# PDFium is not thread-safe, not even across documents: one render at a time in the process.
-_pdfium_lock = threading.Lock()
-
-
-def render_preview(kind: FileKind, handle: BinaryIO, max_side: int = 1200) -> bytes | None:
-    """A JPEG (no metadata, longest side ≤ ``max_side``) of the first PDF page or of the image; None for
-    Word and Excel files, and None (with a warning logged) when rendering fails. ``handle`` is left at 0."""
-    if kind not in (FileKind.PDF, FileKind.JPEG, FileKind.PNG):
-        return None
-    try:
-        handle.seek(0)
-        im = _render_pdf(handle, max_side) if kind == FileKind.PDF else _render_image(kind, handle, max_side)
-        if im is None:
-            return None
-        if max(im.size) > max_side:
-            im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        _flatten(im).save(out, "JPEG", quality=PREVIEW_QUALITY, optimize=True)
-        return out.getvalue()
-    except Exception:  # a preview is a convenience: the accepted file is kept without one
-        logger.warning("preview of a %s file failed", kind, exc_info=True)
-        return None
-    finally:
-        handle.seek(0)
-
-
-def _render_pdf(handle: BinaryIO, max_side: int) -> Image.Image | None:
-    import pypdfium2
-
-    with _pdfium_lock:
-        document = pypdfium2.PdfDocument(handle, autoclose=False)
-        try:
-            if len(document) == 0:
-                return None
-            page = document[0]
-            width, height = page.get_size()
-            if width <= 0 or height <= 0:
-                return None
-            bitmap = page.render(scale=max_side / max(width, height), may_draw_forms=True)
-            return bitmap.to_pil().copy()  # the copy outlives the bitmap's buffer
-        finally:
-            document.close()  # closes its pages and bitmaps too
-
-
-def _render_image(kind: FileKind, handle: BinaryIO, max_side: int) -> Image.Image:
-    im = _open_image("", kind, handle)
-    # reducing_gap: a JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that is still 3× big enough.
-    im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return ImageOps.exif_transpose(im)  # upright; the EXIF stays behind (the JPEG is saved without it)
-
-
-def _flatten(im: Image.Image) -> Image.Image:
-    """RGB or greyscale pixels; transparency is flattened onto white."""
-    if im.mode.startswith("I"):
-        im = im.point(lambda v: v / 256).convert("L")  # 16-bit greyscale PNG
-    if im.mode in ("RGB", "L"):
-        return im
-    rgba = im.convert("RGBA")  # palette, alpha, CMYK …
-    background = Image.new("RGB", rgba.size, (255, 255, 255))
-    background.paste(rgba, mask=rgba.getchannel("A"))
-    return background

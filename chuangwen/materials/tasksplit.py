@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import Role
 from chuangwen.audit.services import record
+from chuangwen.materials.cells import sync_submissions
 from chuangwen.materials.models import Period, PeriodState, Task
-from chuangwen.materials.services import sync_submissions
 from chuangwen.standards.models import Indicator, Method
 from chuangwen.workdays.services import is_workday, next_workday
 

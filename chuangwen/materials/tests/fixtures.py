@@ -110,8 +110,8 @@ def material_period(tree_standard: Any, org: dict[str, Any], users: dict[str, An
 @pytest.fixture
 def material_tasks(material_period: Any, org: dict[str, Any]) -> dict[str, Any]:
     """indicator code → Task for every online indicator (``TASK_PLAN``), made with the ORM directly."""
+    from chuangwen.materials.cells import sync_submissions
     from chuangwen.materials.models import Task
-    from chuangwen.materials.services import sync_submissions
 
     tasks = {}
     for code, (lead, supporters, due) in TASK_PLAN.items():

@@ -19,8 +19,8 @@ from chuangwen.materials.files import (
     FileRefused,
     InspectedFile,
     inspect_file,
-    render_preview,
 )
+from chuangwen.materials.previews import render_preview
 from chuangwen.materials.tests import samples
 
 

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 
 from chuangwen.materials import services
+from chuangwen.materials.cells import sync_submissions
 from chuangwen.materials.notices import remind
 from chuangwen.materials.tests import samples
 from chuangwen.notify.models import Notification
@@ -55,7 +56,7 @@ def test_it_reminds_before_the_due_date_and_escalates_when_overdue(
     material_tasks: Any, clerks: Any, users: Any
 ) -> None:
     for task in material_tasks.values():
-        services.sync_submissions(task)
+        sync_submissions(task)
     # Friday 11 December: 01-01-01 (due Tue 15th) is 3 working days away; nothing is overdue yet.
     with time_machine.travel(datetime(2026, 12, 11, 8, 15, tzinfo=SHANGHAI), tick=False):
         told = remind()
