@@ -65,13 +65,20 @@ def tallies(level_of: Callable[[int | None], int | None], as_of: datetime) -> di
         if target is not None:
             out[target].cells += n
     events = MaterialEvent.objects.filter(material__task__period_id__in=periods, at__lte=as_of)
-    passed = events.filter(action="pass").values_list("material__task_id", "material__unit_id").distinct()
+    # order_by(): the model's default ordering would otherwise join the DISTINCT and count each pass.
+    passed = (
+        events.filter(action="pass")
+        .order_by()
+        .values_list("material__task_id", "material__unit_id")
+        .distinct()
+    )
     for _task_id, unit_id in passed:
         target = level_of(unit_id)
         if target is not None:
             out[target].passed += 1
     counted = (
         events.filter(action__in=("submit", "resubmit", "return"))
+        .order_by()
         .values_list("material__unit_id", "action")
         .annotate(n=Count("pk"))
     )

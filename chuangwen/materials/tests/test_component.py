@@ -48,21 +48,22 @@ def test_it_counts_rates_as_they_stood_and_feeds_the_composite(
     with time_machine.travel(_at(7), tick=False):
         # west: 2 cells (01-01-01, 02-01-01), one passed after a return; east: 2 cells, none passed
         _passed(material_tasks["01-01-01"], clerks["west_clerk"], clerks["west_head"], office, returned=True)
+        _passed(material_tasks["01-01-01"], clerks["west_clerk"], clerks["west_head"], office)  # same cell
     streets = LevelMap("street")
     before = component.tallies(streets, _at(6))
     assert all(t.passed == 0 and t.submissions == 0 for t in before.values())
     tallies = component.tallies(streets, _at(8))
     west, east = tallies[clerks["west_clerk"].unit_id], tallies[clerks["east_clerk"].unit_id]
-    assert (west.cells, west.passed, west.submissions, west.returns) == (2, 1, 2, 1)
+    assert (west.cells, west.passed, west.submissions, west.returns) == (2, 1, 3, 1)  # a cell counts once
     assert (east.cells, east.passed, east.submissions, east.returns) == (2, 0, 0, 0)
     weights = {"completion_rate": D("0.8"), "return_rate": D("0.2")}
-    # west: 100 × (0.8 × 1/2 + 0.2 × (1 − 1/2)) / 1.0 = 50; east: completion only → 0
-    assert component.score(west, weights) == D(50)
+    # west: 100 × (0.8 × 1/2 + 0.2 × (1 − 1/3)) / 1.0 = 53.33…; east: completion only → 0
+    assert component.score(west, weights).quantize(D("0.01")) == D("53.33")
     assert component.score(east, weights) == D(0)
     assert component.score(component.MaterialsTally(), weights) is None
 
     with time_machine.travel(_at(8), tick=False):
         scores = {s.unit_id: s for s in compute(Period.for_month(date(2026, 12, 1)), "street")}
     row = scores[clerks["west_clerk"].unit_id]
-    assert row.materials == D("50.00") and row.materials_counts["returns"] == 1
+    assert row.materials == D("53.33") and row.materials_counts["returns"] == 1
     assert row.composite is None  # no on-site visit: never ranked, whatever the materials say
