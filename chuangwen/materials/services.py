@@ -400,8 +400,9 @@ def act_many(materials: Iterable[Material], action: str, actor: User, *, comment
 
 
 def _locked(material: Material) -> Material:
+    # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join to the file.
     return (
-        Material.objects.select_for_update()
+        Material.objects.select_for_update(of=("self",))
         .select_related("task__period__owner_unit", "task__indicator", "unit", "file")
         .get(pk=material.pk)
     )
