@@ -58,7 +58,8 @@ def test_it_counts_rates_as_they_stood_and_feeds_the_composite(
     assert (east.cells, east.passed, east.submissions, east.returns) == (2, 0, 0, 0)
     weights = {"completion_rate": D("0.8"), "return_rate": D("0.2")}
     # west: 100 × (0.8 × 1/2 + 0.2 × (1 − 1/3)) / 1.0 = 53.33…; east: completion only → 0
-    assert component.score(west, weights).quantize(D("0.01")) == D("53.33")
+    west_score = component.score(west, weights)
+    assert west_score is not None and west_score.quantize(D("0.01")) == D("53.33")
     assert component.score(east, weights) == D(0)
     assert component.score(component.MaterialsTally(), weights) is None
 

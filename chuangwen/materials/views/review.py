@@ -15,7 +15,7 @@ from django.db.models.functions import Greatest, Lower, StrIndex, Substr
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +24,7 @@ from chuangwen.accounts.models import Role, User
 from chuangwen.core.bounds import PAGE_MAX, clamped_number, parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.materials import services
-from chuangwen.materials.board import MatrixRow, board_matrix, board_rows, period_cells, unit_rates
+from chuangwen.materials.board import MatrixRow, board_matrix, board_rows, unit_rates
 from chuangwen.materials.board import summary as summary_of
 from chuangwen.materials.forms import SearchForm
 from chuangwen.materials.models import Material, MaterialState, Period, Standing
@@ -113,13 +113,10 @@ def _branch(request: HttpRequest, user: User) -> Unit:
     return found or user.unit
 
 
-def _columns(period: Period, user: User, parent: Unit) -> list[Unit]:
-    """The unit itself (when it has cells of its own) and its children that have cells."""
+def _columns(parent: Unit, with_cells: set[int]) -> list[Unit]:
+    """The unit itself (when it has cells of its own) and its children that have cells (``with_cells``: the
+    units of the board's per-unit rows, which are grouped by the cells' own unit)."""
     candidates = [parent, *parent.children.filter(active=True).order_by("sort_order", "code")]
-    ids = [u.pk for u in candidates]
-    with_cells = set(
-        period_cells(period, user).filter(unit_id__in=ids).values_list("unit_id", flat=True).distinct()
-    )
     return [u for u in candidates if u.pk in with_cells]
 
 
@@ -128,31 +125,39 @@ MATRIX_COLUMNS = 30
 CELL_HTML = (
     '<td class="cw-cell cw-standing--{0}{1}" data-unit="{2}" data-standing="{0}"{3} title="{4}">{5}</td>'
 )
+EMPTY_CELL_HTML = '<td class="cw-cell cw-cell--none" data-unit="{0}">—</td>'
 
 
-def _matrix_cells(columns: list[Unit], row: MatrixRow) -> SafeString:
-    """One row's cells as HTML, escaped by format_html: a branch of the city draws thousands of cells, and
-    tags per cell in a template cost fifty times more than this."""
-    late = _("（已超期）")
-    parts = []
-    for unit, cell in zip(columns, row.cells, strict=True):
-        if cell is None:
-            parts.append(format_html('<td class="cw-cell cw-cell--none" data-unit="{}">—</td>', unit.code))
-            continue
-        words = {"unit": unit.name, "code": row.code, "standing": cell.standing.label}
-        title = _("%(unit)s %(code)s：%(standing)s，完成时限 %(due)s") % {**words, "due": cell.due_date}
-        parts.append(
-            format_html(
-                CELL_HTML,
-                cell.standing.value,
-                " cw-cell--overdue" if cell.overdue else "",
-                unit.code,
-                mark_safe(' data-overdue="1"') if cell.overdue else "",
-                title + (late if cell.overdue else ""),
-                cell.standing.label,
+def _matrix_cells(columns: list[Unit], rows: list[MatrixRow]) -> list[SafeString]:
+    """Each row's cells as HTML: a branch of the city draws thousands of cells, and tags per cell in a
+    template cost fifty times more than this. Every piece of text is escaped here, once per unit, standing
+    and cell; the rest is fixed markup."""
+    title = str(_("%(unit)s %(code)s：%(standing)s，完成时限 %(due)s"))
+    late = str(_("（已超期）"))
+    labels = {s: str(s.label) for s in Standing}
+    units = [(escape(u.code), u.name) for u in columns]
+    out = []
+    for row in rows:
+        parts = []
+        for (code, name), cell in zip(units, row.cells, strict=True):
+            if cell is None:
+                parts.append(EMPTY_CELL_HTML.format(code))
+                continue
+            label = labels[cell.standing]
+            words = {"unit": name, "code": row.code, "standing": label, "due": cell.due_date}
+            text = title % words + (late if cell.overdue else "")
+            parts.append(
+                CELL_HTML.format(
+                    escape(cell.standing.value),
+                    " cw-cell--overdue" if cell.overdue else "",
+                    code,
+                    ' data-overdue="1"' if cell.overdue else "",
+                    escape(text),
+                    escape(label),
+                )
             )
-        )
-    return mark_safe("".join(parts))  # each part escaped by format_html above
+        out.append(mark_safe("".join(parts)))
+    return out
 
 
 @login_required
@@ -161,7 +166,8 @@ def board(request: HttpRequest, period_id: int) -> HttpResponse:
     user = user_of(request)
     day = today()
     parent = _branch(request, user)
-    every_column = _columns(period, user, parent)
+    rows = board_rows(period, user, today=day)
+    every_column = _columns(parent, {row.unit_id for row in rows})
     # A city's branch may have hundreds of units: the matrix shows them MATRIX_COLUMNS at a time.
     first = clamped_number(request.GET.get("from"), 0, max(0, len(every_column) - 1), 0)
     columns = every_column[first : first + MATRIX_COLUMNS]
@@ -171,12 +177,12 @@ def board(request: HttpRequest, period_id: int) -> HttpResponse:
     up = parent.parent if parent.parent_id and parent.pk != user.unit_id else None
     context = {
         "period": period,
-        "rows": board_rows(period, user, today=day),
+        "rows": rows,
         "standings": list(Standing),
         "parent": parent,
         "up": up,
         "columns": [(unit, rates[unit.pk], unit.pk in drill and unit.pk != parent.pk) for unit in columns],
-        "matrix": [(row, _matrix_cells(columns, row)) for row in matrix],
+        "matrix": list(zip(matrix, _matrix_cells(columns, matrix), strict=True)),
         "today": day,
         "window": {
             "first": first + 1,
