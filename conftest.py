@@ -21,6 +21,7 @@ pytest_plugins = [
     "chuangwen.reports.tests.report_fixtures",
     "chuangwen.rounds.tests.round_fixtures",
     "chuangwen.rounds.tests.visit_fixtures",
+    "chuangwen.surveys.tests.fixtures",
 ]
 
 PASSWORD = "Chuangwen-2026!"

@@ -51,6 +51,7 @@ def _register() -> None:
     from chuangwen.rounds.api import router as rounds_router
     from chuangwen.sites.api import router as sites_router
     from chuangwen.standards.api import router as standards_router
+    from chuangwen.surveys.api import router as surveys_router
 
     api.add_router("/units", org_router)
     api.add_router("/sites", sites_router)
@@ -63,6 +64,7 @@ def _register() -> None:
     api.add_router("/dashboards", dashboards_router)
     api.add_router("/rankings", rankings_router)
     api.add_router("/materials", materials_router)
+    api.add_router("/surveys", surveys_router)
 
 
 _register()

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "chuangwen.reports",
     "chuangwen.open311",
     "chuangwen.materials",
+    "chuangwen.surveys",
     "chuangwen.demo",  # the top of the house: nothing imports it
 ]
 

@@ -24,6 +24,8 @@ urlpatterns = [
     path("inbox/", include("chuangwen.notify.urls")),
     path("rankings/", include("chuangwen.rankings.urls")),
     path("materials/", include("chuangwen.materials.urls")),
+    path("surveys/", include("chuangwen.surveys.urls")),
+    path("q/", include("chuangwen.surveys.public_urls")),
     path("dashboards/", include("chuangwen.dashboards.urls")),
     path("s/", include("chuangwen.reports.urls")),
     path("reports/", include("chuangwen.reports.staff_urls")),

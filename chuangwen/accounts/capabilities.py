@@ -122,6 +122,17 @@ def may_run_materials(user: User | Any) -> bool:
     return is_coordinator(user) and getattr(user, "unit_id", None) is not None
 
 
+def may_see_surveys(user: User | Any) -> bool:
+    """问卷调查 pages: the waves of the user's lineage and their results, cut to the user's subtree; each
+    respondent's answers only to the survey's own staff (``Response.visible_to``)."""
+    return _role(user) in REGISTRY_ROLES and getattr(user, "unit_id", None) is not None
+
+
+def may_run_surveys(user: User | Any) -> bool:
+    """Questionnaires, population figures, waves and their plans, coaching records: the office's coordinators."""
+    return is_coordinator(user) and getattr(user, "unit_id", None) is not None
+
+
 def may_administer(user: User | Any) -> bool:
     """The Django admin (系统管理)."""
     return _signed_in(user) and bool(getattr(user, "is_staff", False))
@@ -158,4 +169,6 @@ RULES = {
     "set_notices": may_set_notices,
     "see_materials": may_see_materials,
     "run_materials": may_run_materials,
+    "see_surveys": may_see_surveys,
+    "run_surveys": may_run_surveys,
 }

@@ -22,7 +22,7 @@ LAYERS = {
     "standards": REGISTRY, "sites": REGISTRY,
     # the campaign's work
     "rounds": WORK, "evidence": WORK, "cases": WORK, "notify": WORK, "reports": WORK, "rankings": WORK,
-    "open311": WORK, "inspect": WORK, "dashboards": WORK, "materials": WORK,
+    "open311": WORK, "inspect": WORK, "dashboards": WORK, "materials": WORK, "surveys": WORK,
     # the demo district and `up`
     "demo": TOP,
 }  # fmt: skip

@@ -1,0 +1,13 @@
+"""The survey pages; each area's view module holds its own ``urlpatterns`` (docs/surveys.md, "Pages")."""
+
+from chuangwen.surveys.views import interview, questionnaires, results, review, waves
+
+app_name = "surveys"
+
+urlpatterns = [
+    *waves.urlpatterns,
+    *questionnaires.urlpatterns,
+    *review.urlpatterns,
+    *results.urlpatterns,
+    *interview.urlpatterns,
+]
