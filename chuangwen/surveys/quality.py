@@ -15,8 +15,6 @@ from shapely.geometry import Point, shape
 from chuangwen.surveys.models import COUNTED_STATUSES, Mode, Response, Stratum, Wave
 
 METRES_PER_DEGREE = 111_320.0
-DUPLICATE_WINDOW = timedelta(minutes=30)
-DUPLICATE_DISTANCE_M = 20.0
 
 FLAG_LABELS = {
     "too_fast": _("用时过短"),
@@ -57,30 +55,25 @@ def straight_lined(defn: dict[str, Any], answers: dict[str, Any], minimum: int) 
     return len(values) >= minimum and len(set(values)) == 1
 
 
-def _near(a: Response, lat: float | None, lng: float | None) -> bool:
-    if None in (a.lat, a.lng, lat, lng):
+def is_duplicate(response: Response, wave: Wave) -> bool:
+    """The same answers from the same interviewer less than one interview's minimum time apart: one interview
+    entered twice. (Identical answers alone are common — many residents are aware and satisfied throughout —
+    and neighbours share a GPS spot, so neither is a sign by itself.)"""
+    if response.interviewer_id is None:
         return False
-    assert a.lat is not None and a.lng is not None and lat is not None and lng is not None
-    dy = (a.lat - lat) * METRES_PER_DEGREE
-    dx = (a.lng - lng) * METRES_PER_DEGREE * math.cos(math.radians(lat))
-    return math.hypot(dx, dy) <= DUPLICATE_DISTANCE_M
-
-
-def is_duplicate(response: Response) -> bool:
-    """The same answers in the same stratum, by one interviewer within half an hour or at one spot."""
-    others = Response.objects.filter(
-        wave_id=response.wave_id,
-        stratum_id=response.stratum_id,
-        fingerprint=response.fingerprint,
-        status__in=COUNTED_STATUSES,
-    ).exclude(pk=response.pk)
-    for other in others.only("interviewer_id", "received_at", "lat", "lng")[:50]:
-        same_person = response.interviewer_id is not None and other.interviewer_id == response.interviewer_id
-        if same_person and abs(other.received_at - response.received_at) <= DUPLICATE_WINDOW:
-            return True
-        if _near(other, response.lat, response.lng):
-            return True
-    return False
+    gap = timedelta(seconds=max(wave.min_seconds, 60))
+    return (
+        Response.objects.filter(
+            wave_id=response.wave_id,
+            interviewer_id=response.interviewer_id,
+            fingerprint=response.fingerprint,
+            status__in=COUNTED_STATUSES,
+            submitted_at__gt=response.submitted_at - gap,
+            submitted_at__lt=response.submitted_at + gap,
+        )
+        .exclude(pk=response.pk)
+        .exists()
+    )
 
 
 def flags_for(wave: Wave, stratum: Stratum, defn: dict[str, Any], response: Response) -> list[str]:

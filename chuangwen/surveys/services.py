@@ -33,6 +33,7 @@ from chuangwen.surveys.models import (
     Stratum,
     Wave,
     WaveStaff,
+    WaveState,
 )
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ def submit(wave: Wave, sub: Submission, mode: str, interviewer: User | None = No
         with transaction.atomic():
             _take_places(wave, stratum, cell, response, excluded)
             response.save()
-            if not excluded and quality.is_duplicate(response):
+            if not excluded and quality.is_duplicate(response, wave):
                 response.flags = [*response.flags, "duplicate"]
                 response.status = ResponseStatus.FLAGGED
                 response.save(update_fields=["flags", "status"])
@@ -321,6 +322,11 @@ def _release(response: Response) -> None:
     Stratum.objects.filter(pk=response.stratum_id, filled__gt=0).update(filled=F("filled") - 1)
 
 
+def _refuse_if_published(response: Response) -> None:
+    if Wave.objects.filter(pk=response.wave_id, state=WaveState.PUBLISHED).exists():
+        raise Refused("published", _("本轮调查结果已发布，答卷不能再改动"))
+
+
 def review(response: Response, user: User, action: str, note: str = "") -> Response:
     """A supervisor accepts a flagged interview or rejects one (its quota place opens again)."""
     if len(note) > 500:
@@ -331,6 +337,7 @@ def review(response: Response, user: User, action: str, note: str = "") -> Respo
         raise Invalid({"note": [_("作废答卷须写明理由")]})
     with transaction.atomic():
         current = Response.objects.select_for_update().get(pk=response.pk)
+        _refuse_if_published(current)
         if action == "accept" and current.status != ResponseStatus.FLAGGED:
             raise Refused("state", _("只有待审核的答卷可以确认有效"))
         if action == "reject" and current.status not in COUNTED_STATUSES:
@@ -363,6 +370,7 @@ def record_callback(
         raise Invalid({"phone": [_("手机号格式不正确，应为 11 位手机号码")]})
     with transaction.atomic():
         current = Response.objects.select_for_update().get(pk=response.pk)
+        _refuse_if_published(current)
         if current.callback != Callback.PICKED:
             raise Refused("state", _("该答卷不在待回访名单中"))
         if phone and current.respondent_key and phone_key(phone) != current.respondent_key:

@@ -133,7 +133,7 @@ def survey_wave(
     org: dict[str, Any], population: dict[str, Any], survey_people: dict[str, Any], survey_questionnaire: Any,
     survey_clock: None,
 ) -> Any:  # fmt: skip
-    """Fielding: 40 interviews (10 west, 30 east) by interviewer, self-completion and phone."""
+    """Fielding: 40 interviews (12 west, 28 east) by interviewer, self-completion and phone."""
     from chuangwen.surveys import plan
     from chuangwen.surveys.models import StaffRole, WaveStaff
 

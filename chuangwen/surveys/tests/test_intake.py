@@ -125,9 +125,14 @@ def test_it_flags_a_too_fast_interview_and_a_supervisor_rejects_it(survey_wave, 
 
 def test_it_flags_the_same_interview_entered_twice(survey_wave, survey_people):
     stratum = _west(survey_wave)
-    services.submit(survey_wave, submission(stratum), "interviewer", survey_people["interviewer"])
-    second, _ = services.submit(survey_wave, submission(stratum), "interviewer", survey_people["interviewer"])
+    interviewer = survey_people["interviewer"]
+    services.submit(survey_wave, submission(stratum), "interviewer", interviewer)
+    second, _ = services.submit(survey_wave, submission(stratum), "interviewer", interviewer)
     assert "duplicate" in second.flags and second.status == ResponseStatus.FLAGGED
+    # The same answers from the next household, a whole interview later, are not a duplicate.
+    later = submission(stratum, age_band="40-49", started_at=SURVEY_NOW - timedelta(minutes=8))
+    third, _ = services.submit(survey_wave, later, "interviewer", interviewer)
+    assert third.flags == [] and third.status == ResponseStatus.ACCEPTED
 
 
 def test_it_flags_an_interview_outside_its_community(survey_wave, survey_people, org):
