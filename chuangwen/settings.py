@@ -493,3 +493,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# 问卷调查 (docs/surveys.md, "Personal data"): respondents' keyed phone/device hashes and interview positions
+# are cleared this many days after a wave is published (answers stay, anonymous, so results can be
+# recomputed); coaching records lose their household hash after a year (no exclusion period is longer).
+SURVEY_IDENTIFIER_DAYS = max(30, int(os.environ.get("SURVEY_IDENTIFIER_DAYS", "180")))
+SURVEY_COACHING_KEY_DAYS = 366
