@@ -129,7 +129,8 @@ def may_see_surveys(user: User | Any) -> bool:
 
 
 def may_run_surveys(user: User | Any) -> bool:
-    """Questionnaires, population figures, waves and their plans, coaching records: the office's coordinators."""
+    """Questionnaires, population figures, waves and their plans: the office's coordinators (coaching visits
+    are recorded by the streets' and communities' own people too: surveys/views/waves.py)."""
     return is_coordinator(user) and getattr(user, "unit_id", None) is not None
 
 

@@ -19,6 +19,7 @@ from chuangwen.dashboards import todo
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.sites.forms import site_type_names
 from chuangwen.sites.models import Site
+from chuangwen.surveys.figures import latest_panel
 
 # Roles that work for one responsible unit's list of sites.
 UNIT_ROLES = {Role.HANDLER, Role.UNIT_HEAD}
@@ -127,4 +128,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["field_rounds"] = field_rounds(user)
     if role == Role.ADMIN:
         context["admin_links"] = admin_links()
+    if capabilities.may_see_surveys(user):
+        # 问卷调查: the latest published wave's rates for the user's unit (or the office overall), if any.
+        context["survey_panel"] = latest_panel(user)
     return render(request, "dashboards/home.html", context)

@@ -66,6 +66,14 @@ class RowOut(Schema):
         default_factory=dict,
         description="网上申报计数：cells 任务数、passed 已通过、submissions 提交次数、returns 退回次数",
     )
+    survey: Decimal | None = Field(
+        None, description="问卷调查得分：100 × 最近一次已发布调查中本单位各指标率的平均（没有调查结果时为空）"
+    )
+    survey_wave_id: int | None = Field(None, description="问卷调查得分所取的调查轮次 ID")
+    survey_detail: dict[str, Any] = Field(
+        default_factory=dict,
+        description="问卷调查明细：wave 调查轮次名称、rates 各指标率（0–1）、n 答卷数",
+    )
     penalty: Decimal = Field(description="扣分")
     penalty_events: dict[str, int] = Field(description="扣分事项次数")
     unranked_reason: str = Field("", description="不排名次的原因（样本不足），排名单位为空")

@@ -55,6 +55,8 @@ from chuangwen.rankings.caserules import (
 from chuangwen.rankings.config import INDICATORS, RankingConfig, ranking_config
 from chuangwen.rounds.models import OFFICIAL_KINDS, Round, RoundKind, RoundStatus, Visit, VisitStatus
 from chuangwen.standards.models import SiteType, Standard
+from chuangwen.surveys.models import Wave
+from chuangwen.surveys.results import unit_scores
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
 TZ = ZoneInfo(settings.TIME_ZONE)  # the district's local time (settings)
 LEVELS = (UnitKind.STREET, UnitKind.COMMUNITY, UnitKind.DEPARTMENT)
 INSUFFICIENT_SAMPLE = gettext_lazy("样本不足（本周期没有计入的实地测评）")
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,9 @@ class UnitScore:
     rectification: Decimal | None = None
     materials: Decimal | None = None  # the 网上申报 component (materials/component.py)
     materials_counts: dict[str, int] = field(default_factory=dict)
+    survey: Decimal | None = None  # the 问卷调查 component (``SurveyScore``)
+    survey_wave_id: int | None = None
+    survey_detail: dict[str, Any] = field(default_factory=dict)
     penalty_events: dict[str, int] = field(default_factory=dict)
     penalty: Decimal = Decimal(0)
     composite: Decimal | None = None
@@ -243,8 +249,47 @@ class VisitRecord:
 
 
 def components(score: Any) -> dict[str, Decimal | None]:
-    """The composite's components of a ``UnitScore`` or a stored row (no survey or volunteer data yet)."""
-    return {"onsite": score.onsite, "rectification": score.rectification, "materials": score.materials}
+    """The composite's components of a ``UnitScore`` or a stored row (no volunteer data yet)."""
+    return {
+        "onsite": score.onsite,
+        "rectification": score.rectification,
+        "materials": score.materials,
+        "survey": score.survey,
+    }
+
+
+@dataclass(frozen=True)
+class SurveyScore:
+    """The 问卷调查 component of one unit: 100 × the mean of its measure rates (知晓率, 支持率, 参与率,
+    满意度) in the latest survey wave published at or before the ranking's ``as_of`` that covers it
+    (``surveys.results.unit_scores``); ``detail`` keeps the wave's name and the rates for the tables."""
+
+    score: Decimal
+    wave_id: int
+    detail: dict[str, Any]
+
+
+def survey_scores(wanted: Iterable[int], as_of: datetime) -> dict[int, SurveyScore]:
+    """Ranked unit id → its survey component at ``as_of``; a unit no published wave covers has none. Only a
+    wave's own rows count (a street from the respondents of its communities): a unit is never given the
+    figure of the unit above it."""
+    units = set(wanted)
+    found = {pk: hit for pk, hit in unit_scores(as_of).items() if pk in units}
+    if not found:
+        return {}
+    waves = Wave.objects.filter(pk__in={wave_id for _mean, wave_id in found.values()})
+    snapshots: dict[int, tuple[str, dict[str, Any]]] = {
+        pk: (name, results or {}) for pk, name, results in waves.values_list("pk", "name", "results")
+    }
+    out = {}
+    for unit_id, (mean, wave_id) in found.items():
+        name, snapshot = snapshots[wave_id]
+        row = snapshot["units"][str(unit_id)]
+        rates = {m: r["rate"] for m, r in row["measures"].items() if r}
+        respondents = max((r["n"] for r in row["measures"].values() if r), default=0)
+        detail = {"wave": name, "rates": rates, "n": respondents}
+        out[unit_id] = SurveyScore(formulas.q_score(HUNDRED * Decimal(str(mean))), wave_id, detail)
+    return out
 
 
 @dataclass
@@ -261,6 +306,7 @@ class Scene:
     cases: dict[int, tuple[int, tuple[Any, ...]]]  # case id → (unit of the level, CASE_FIELDS values)
     penalty_events: dict[int, dict[str, int]]
     materials: dict[int, MaterialsTally] = field(default_factory=dict)  # unit of the level → 网上申报 tally
+    surveys: dict[int, SurveyScore] = field(default_factory=dict)  # unit of the level → 问卷调查 component
 
     @classmethod
     def load(
@@ -282,6 +328,7 @@ class Scene:
             _load_cases(period, level, level_of, wanted),
             _load_penalties(period, level_of, wanted),
             materials_tallies(level_of, as_of),
+            survey_scores(wanted, as_of),
         )  # fmt: skip
 
     def evaluate(self, closed: Iterable[int] = ()) -> dict[int, UnitScore]:
@@ -313,6 +360,10 @@ class Scene:
             tally = self.materials.get(pk)
             score.materials = _rounded(materials_score(tally, self.config.materials))
             score.materials_counts = tally.counts() if tally else {}
+            survey = self.surveys.get(pk)
+            if survey is not None:
+                score.survey, score.survey_wave_id = survey.score, survey.wave_id
+                score.survey_detail = survey.detail
         impute_rectification(out.values())
         for pk, score in out.items():
             self._combine(score, self.penalty_events.get(pk, {}))
@@ -448,6 +499,7 @@ __all__ = [
     "LEVELS",
     "Period",
     "Scene",
+    "SurveyScore",
     "UnitScore",
     "Weigher",
     "active_standard",
@@ -466,5 +518,6 @@ __all__ = [
     "period_visits",
     "scored_visits",
     "standard_of",
+    "survey_scores",
     "weighted_scores",
 ]

@@ -37,6 +37,8 @@ from chuangwen.rankings.config import (
 )
 from chuangwen.rankings.models import Ranking, RankingRow
 from chuangwen.rounds.models import RoundKind, Visit
+from chuangwen.surveys.figures import pct
+from chuangwen.surveys.models import Measure
 
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User
@@ -91,6 +93,8 @@ class Drilldown:
     indicators: list[dict[str, Any]]
     components: list[dict[str, Any]]
     penalties: list[dict[str, Any]]
+    # The 问卷调查 component's wave and the measure rates it averages ((label, "62.5%")), if the row has one.
+    survey_rates: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def counts_match(self) -> bool:
@@ -147,6 +151,12 @@ def _photos(
         if photos[pk] not in by_case.setdefault(case_id, []):
             by_case[case_id].append(photos[pk])
     return by_visit, by_case
+
+
+def survey_rates(row: RankingRow) -> list[tuple[str, str]]:
+    """The measure rates the row's 问卷调查 score averages, labelled, as percentages with one decimal."""
+    rates = (row.survey_detail or {}).get("rates", {})
+    return [(str(label), pct(float(rates[code]))) for code, label in Measure.choices if code in rates]
 
 
 def drilldown(ranking: Ranking, row: RankingRow) -> Drilldown:
@@ -221,4 +231,5 @@ def drilldown(ranking: Ranking, row: RankingRow) -> Drilldown:
         indicators=indicators,
         components=parts,
         penalties=penalties,
+        survey_rates=survey_rates(row),
     )

@@ -6,7 +6,7 @@ weights come from ``ranking_config`` and the site types of the active standard v
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +66,7 @@ class Method:
     examples: list[dict[str, Any]]
     weight_examples: list[dict[str, Any]]
     rules: dict[str, Promise]
+    survey_waves: list[Any] = field(default_factory=list)  # what feeds the 问卷调查 component today
 
 
 def _share(weight: Decimal, total: Decimal) -> Decimal:
@@ -127,5 +128,21 @@ def method() -> Method:
         for declared in (True, False)
     ]
     return Method(
-        standard, config, site_types, components, indicators, penalties, examples, weight_examples, RULES
-    )
+        standard, config, site_types, components, indicators, penalties, examples, weight_examples, RULES,
+        latest_survey_waves(),
+    )  # fmt: skip
+
+
+def latest_survey_waves() -> list[Any]:
+    """The latest published survey wave of each office: where the 问卷调查 component comes from today."""
+    from chuangwen.surveys.models import Wave, WaveState
+
+    published = Wave.objects.filter(state=WaveState.PUBLISHED, published_at__isnull=False)
+    latest: dict[int, Any] = {}
+    for wave in (
+        published.select_related("owner_unit")
+        .order_by("-published_at", "-pk")
+        .only("name", "published_at", "owner_unit__name", "owner_unit__path")
+    ):
+        latest.setdefault(wave.owner_unit_id, wave)
+    return sorted(latest.values(), key=lambda wave: wave.owner_unit.path)

@@ -93,6 +93,17 @@ class RankingRow(WriteOnce):
     cases = models.PositiveIntegerField(_("案卷数"), default=0)
     materials = models.DecimalField(_("网上申报得分"), max_digits=7, decimal_places=2, null=True, blank=True)
     materials_counts = models.JSONField(_("网上申报计数"), default=dict, blank=True)
+    survey = models.DecimalField(_("问卷调查得分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    survey_wave = models.ForeignKey(
+        "surveys.Wave",
+        verbose_name=_("问卷调查轮次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The wave's name and the unit's measure rates behind ``survey`` as they stood when published.
+    survey_detail = models.JSONField(_("问卷调查指标率"), default=dict, blank=True)
     indicators = models.JSONField(_("整改指标"), default=dict)
     counts = models.JSONField(_("整改指标分子"), default=dict)
     penalty = models.DecimalField(_("扣分"), max_digits=7, decimal_places=2, default=0)

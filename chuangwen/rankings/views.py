@@ -147,6 +147,9 @@ RANKING_COLUMNS = [
     gettext_lazy("整改得分"),
     gettext_lazy("案卷数"),
     *(INDICATOR_NAMES[name] for name in INDICATORS),
+    gettext_lazy("网上申报得分"),
+    gettext_lazy("问卷调查得分"),
+    gettext_lazy("问卷调查轮次"),
     gettext_lazy("扣分"),
 ]
 
@@ -168,6 +171,9 @@ def ranking_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
             num(r["rectification"]),
             r["cases"],
             *(i["value"] for i in r["indicators"]),
+            num(r["materials"]),
+            num(r["survey"]),
+            r["survey_detail"].get("wave", ""),
             r["penalty"],
         ]
         for r in rows

@@ -223,7 +223,29 @@ def _clean_paradata(raw: Any) -> tuple[dict[str, Any], list[str]]:
     offset = raw.get("clock_offset_s")
     if isinstance(offset, (int, float)) and not isinstance(offset, bool) and abs(offset) <= 7 * 86400:
         out["clock_offset_s"] = round(float(offset), 1)
+    start = _position(raw.get("start"))
+    if start:
+        out["start"] = start  # where the interview began; the response's lat/lng are where it ended
     return out, []
+
+
+def _number(value: Any, low: float, high: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        return None
+    return float(value)
+
+
+def _position(raw: Any) -> dict[str, float] | None:
+    if not isinstance(raw, dict):
+        return None
+    lat, lng = _number(raw.get("lat"), -90, 90), _number(raw.get("lng"), -180, 180)
+    if lat is None or lng is None:
+        return None
+    out = {"lat": round(lat, 6), "lng": round(lng, 6)}
+    accuracy = _number(raw.get("accuracy_m"), 0, 100_000)
+    if accuracy is not None:
+        out["accuracy_m"] = round(accuracy, 1)
+    return out
 
 
 def _existing(wave: Wave, client_id: uuid.UUID) -> Response | None:

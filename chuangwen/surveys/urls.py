@@ -1,6 +1,6 @@
 """The survey pages; each area's view module holds its own ``urlpatterns`` (docs/surveys.md, "Pages")."""
 
-from chuangwen.surveys.views import interview, questionnaires, results, review, waves
+from chuangwen.surveys.views import cati, interview, questionnaires, results, review, waves
 
 app_name = "surveys"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *review.urlpatterns,
     *results.urlpatterns,
     *interview.urlpatterns,
+    *cati.urlpatterns,
 ]

@@ -163,7 +163,9 @@ export function createRunner(container, definition, options = {}) {
       number += 1;
       const fieldset = el("fieldset", { class: "cw-q", "data-code": q.code, "data-kind": q.kind });
       const legend = el("legend", {}, `${number}. ${q.text}`);
-      if (q.kind === "multiple") legend.append(document.createTextNode(messages.multipleHint));
+      if (q.kind === "multiple" && !q.text.includes(messages.multipleHint)) {
+        legend.append(document.createTextNode(messages.multipleHint));
+      }
       if (q.required) legend.append(el("span", { class: "cw-q-required", "aria-hidden": "true" }, " *"));
       fieldset.append(legend);
       if (q.hint) fieldset.append(el("p", { class: "cw-q-hint" }, q.hint));
