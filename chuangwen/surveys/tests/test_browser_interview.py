@@ -286,6 +286,12 @@ def test_a_refused_interview_stays_on_the_phone_with_the_reason(
     assert "退出登录会清除本机保存的全部访问" in page.inner_text("[data-testid=unsent-warning]")
     assert Response.objects.count() == 0
     shot(page, "interview-refused")
+    # The logout page says what logging out would delete from the phone.
+    logout = context.new_page()
+    logout.goto(f"{live_server.url}/accounts/logout/")
+    logout.wait_for_selector("#unsent-warning:not([hidden])")
+    assert logout.inner_text("#unsent-warning [data-count]") == "1"
+    logout.close()
 
     # Re-sending keeps the same client_id; still full, still refused. Deleting removes it after a question.
     page.click(".iv-record [data-testid=retry]")
