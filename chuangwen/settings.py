@@ -499,3 +499,8 @@ LOGGING = {
 # recomputed); coaching records lose their household hash after a year (no exclusion period is longer).
 SURVEY_IDENTIFIER_DAYS = max(30, int(os.environ.get("SURVEY_IDENTIFIER_DAYS", "180")))
 SURVEY_COACHING_KEY_DAYS = 366
+# Self-completion (/q/): submissions per sender address and per device an hour; the captcha from this many
+# attempts of one address within the hour (docs/surveys.md, "Self-completion").
+SURVEY_ADDRESS_LIMIT = int(os.environ.get("SURVEY_ADDRESS_LIMIT", "300"))
+SURVEY_DEVICE_LIMIT = int(os.environ.get("SURVEY_DEVICE_LIMIT", "10"))
+SURVEY_CAPTCHA_AFTER = int(os.environ.get("SURVEY_CAPTCHA_AFTER", "10"))

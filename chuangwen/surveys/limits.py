@@ -12,17 +12,20 @@ longest window) also clears these buckets.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from chuangwen.reports.limits import Limit, keyed_hash, used
 
-ADDRESS_LIMIT = 60
+# Mobile networks put many phones behind one address (carrier NAT), and a community centre's Wi-Fi serves a
+# whole survey event: the address limit only stops floods; the captcha from the 10th attempt stops scripts.
+ADDRESS_LIMIT = settings.SURVEY_ADDRESS_LIMIT
 ADDRESS_WINDOW_SECONDS = 3600
-DEVICE_LIMIT = 10
+DEVICE_LIMIT = settings.SURVEY_DEVICE_LIMIT
 DEVICE_WINDOW_SECONDS = 3600
 PHONE_LIMIT = 5
 PHONE_WINDOW_SECONDS = 86400
-CAPTCHA_AFTER = 10
+CAPTCHA_AFTER = settings.SURVEY_CAPTCHA_AFTER
 
 
 def _limit(field: str, value: str, limit: int, window: int, message: str) -> Limit:
