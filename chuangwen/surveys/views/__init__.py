@@ -1,4 +1,5 @@
-"""The survey pages, by area: ``waves`` (home, waves, plans, population, staff, coaching), ``questionnaires``
-(list, preview, import/export, versions), ``review`` (quality control and call-backs), ``results`` (results,
-trends, exports), ``interview`` (the interviewer's phone pages and the CATI script) and ``public`` (the
-self-completion page)."""
+"""The survey pages, by area: ``waves`` (home, waves, plans, staff), ``residents`` (population figures,
+coaching visits), ``questionnaires`` (list, preview, import/export, versions), ``review`` (quality control and
+call-backs), ``results`` (results, trends, exports), ``interview`` (the interviewer's offline phone app),
+``cati`` (the phone-interview script), ``public`` (the self-completion page) and ``intake`` (what the last two
+share)."""
