@@ -69,6 +69,7 @@ def build_activity(seed: int) -> ActivitySummary:
     gives the same data; everything is placed relative to the clock's "now"."""
     from chuangwen.demo import history
     from chuangwen.demo.materials import build_materials
+    from chuangwen.demo.surveys import build_surveys
 
     rng = random.Random(f"{seed}:activity")
     coordinator = User.objects.get(username="demo_coordinator")
@@ -85,6 +86,7 @@ def build_activity(seed: int) -> ActivitySummary:
     )  # fmt: skip
     # 网上申报 first: its history is timestamped, so the year's rankings count it as it stood at their date
     build_materials(seed, story.now)
+    build_surveys(seed, story.now)  # 问卷调查 likewise: waves published before the rankings of their month
     history.build_year(story)
     summary.rounds = story.rounds
     today = timezone.localdate()

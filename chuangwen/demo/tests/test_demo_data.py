@@ -318,6 +318,15 @@ class TestTheDemoDistrict:
             assert times == sorted(times) and material.task.period.created_at < times[0] <= times[-1] < NOW
             assert is_workday(timezone.localdate(times[0]))
 
+    def test_it_publishes_the_survey_waves_before_the_rankings_of_their_month(self, demo, db):
+        from chuangwen.surveys.models import Wave, WaveState
+
+        waves = list(Wave.objects.order_by("starts_on"))
+        assert [w.state for w in waves] == [WaveState.PUBLISHED] * 2
+        for wave in waves:
+            month = Ranking.objects.get(month=wave.starts_on.replace(day=1), level=UnitKind.STREET)
+            assert wave.published_at < month.as_of and wave.results["counts"]["accepted"] > 0
+
     def test_it_is_deterministic_for_a_seed(self, demo, db):
         # Rebuilt in this test's own transaction (rolled back afterwards, so the shared demo is back).
         build_demo("district", SEED, reset=True)
