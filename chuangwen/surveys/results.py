@@ -86,34 +86,105 @@ def compute(wave: Wave) -> dict[str, Any]:
         .values_list("cell_id", "stratum_id", "answers")
     )
     method, weights = weights_for(cells, [r[0] for r in rows])
+    multiple = {q["code"] for _s, q in iter_questions(defn) if q["kind"] == "multiple"}
+    sums, choice_weight = _accumulate(rows, weights, scores, groups, lineages, multiple)
+    return _snapshot(wave, defn, strata, method, sums, choice_weight, len(rows))
+
+
+def _accumulate(
+    rows: list[tuple[int, int, dict[str, Any]]],
+    weights: list[float],
+    scores: dict[str, dict[str, Any]],
+    groups: dict[str, list[tuple[str, str]]],
+    lineages: dict[int, list[int]],
+    multiple: set[str],
+) -> tuple[dict[tuple[int, str, str], weighting.RateSums], dict[str, dict[str, float]]]:
+    """Every group's sums per unit, and the weighted count of each choice.
+
+    Every weighting method gives all respondents of one cell the same weight, so the pass over the answers
+    only counts, per cell, how many respondents reached each (group, score) and chose each option; the weights
+    are applied once per cell afterwards. A unit's sums are the sums of its strata (they are additive)."""
+    keys: list[tuple[str, str]] = []
+    index: dict[tuple[str, str], int] = {}
+    members: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for code, code_groups in groups.items():
+        for group in [*code_groups, ("question", code)]:
+            members[group].append(code)
+    # A group of one single-choice question is read off the choice counts after the pass (its score is the
+    # chosen option's); only groups that average several questions, or take a 多选's best option, need each
+    # respondent's own score during the pass.
+    derived: dict[int, str] = {}
+    lookup: dict[str, tuple[dict[str, float], tuple[int, ...]]] = {}
+    for code, table in scores.items():
+        ids: list[int] = []
+        for group in [*groups[code], ("question", code)] if code in groups else []:
+            if group not in index:
+                index[group] = len(keys)
+                keys.append(group)
+            if len(members[group]) == 1 and code not in multiple:
+                derived[index[group]] = code
+            else:
+                ids.append(index[group])
+        lookup[code] = ({v: float(f) for v, f in table.items() if f is not None}, tuple(ids))
+    reached: dict[int, dict[tuple[int, float], int]] = defaultdict(dict)
+    chosen: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    weight_of: dict[int, tuple[float, int]] = {}
+    for (cell_id, stratum_id, answers), weight in zip(rows, weights, strict=True):
+        weight_of[cell_id] = (weight, stratum_id)
+        picks = chosen[cell_id]
+        totals: dict[int, list[float]] = {}
+        for code, value in answers.items():
+            entry = lookup.get(code)
+            if entry is None:
+                continue
+            table, gids = entry
+            if isinstance(value, list):
+                for v in value:
+                    picks[(code, v)] = picks.get((code, v), 0) + 1
+                found = [table[v] for v in value if v in table]
+                if not found or not gids:
+                    continue
+                item = max(found)
+            else:
+                picks[(code, value)] = picks.get((code, value), 0) + 1
+                if not gids or value not in table:
+                    continue
+                item = table[value]
+            for gid in gids:
+                acc = totals.get(gid)
+                if acc is None:
+                    totals[gid] = [item, 1.0]
+                else:
+                    acc[0] += item
+                    acc[1] += 1.0
+        mine = reached[cell_id]
+        for gid, (total, count) in totals.items():
+            key = (gid, total / count)
+            mine[key] = mine.get(key, 0) + 1
+    derived_of: dict[str, list[int]] = defaultdict(list)
+    for gid, code in derived.items():
+        derived_of[code].append(gid)
+    for cell_id, picks in chosen.items():
+        mine = reached[cell_id]
+        for (code, value), n in picks.items():
+            table = lookup[code][0]
+            if value not in table:
+                continue
+            for gid in derived_of.get(code, ()):
+                key = (gid, table[value])
+                mine[key] = mine.get(key, 0) + n
     sums: dict[tuple[int, str, str], weighting.RateSums] = defaultdict(weighting.RateSums)
     choice_weight: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for (_cell, stratum_id, answers), weight in zip(rows, weights, strict=True):
-        totals: dict[tuple[str, str], list[float]] = {}
-        for code, value in answers.items():
-            table = scores.get(code)
-            if table is not None:
-                for v in value if isinstance(value, list) else [value]:
-                    choice_weight[code][str(v)] += weight
-            if code not in groups:
-                continue
-            found = [
-                table[str(v)]
-                for v in (value if isinstance(value, list) else [value])
-                if table.get(str(v)) is not None
-            ]  # type: ignore[index]
-            if not found:
-                continue
-            item = max(float(f) for f in found)
-            for group in groups[code]:
-                acc = totals.setdefault(group, [0.0, 0.0])
-                acc[0] += item
-                acc[1] += 1
-            sums[(0, "question", code)].add(item, weight)
-        for unit_id in lineages[stratum_id]:
-            for (kind, key), (total, count) in totals.items():
-                sums[(unit_id, kind, key)].add(total / count, weight)
-    return _snapshot(wave, defn, strata, method, sums, choice_weight, len(rows))
+    for cell_id, (weight, stratum_id) in weight_of.items():
+        w2 = weight * weight
+        for (gid, score), n in reached[cell_id].items():
+            kind, name = keys[gid]
+            vec = (n, n * weight, n * weight * score, n * w2, n * w2 * score, n * w2 * score * score)
+            for unit_id in [0] if kind == "question" else lineages[stratum_id]:
+                sums[(unit_id, kind, name)].merge(vec)
+        for (code, value), n in chosen[cell_id].items():
+            choice_weight[code][value] += n * weight
+    return sums, choice_weight
 
 
 def _rate(

@@ -77,23 +77,30 @@ def rake(
 ) -> list[float]:
     """Raking (iterative proportional fitting): weights for respondents described by ``keys`` (one value per
     dimension) so that the weighted count of each value of each dimension matches ``margins``. Respondents
-    whose value has no margin keep their current weight in that step. Starts from weight 1."""
-    weights = [1.0] * len(keys)
+    whose value has no margin keep their current weight in that step. Starts from weight 1.
+
+    Respondents with the same key always share a weight, so the fitting runs over the distinct keys with
+    their counts (a few hundred cells instead of tens of thousands of respondents)."""
+    counts: dict[tuple[Hashable, ...], int] = defaultdict(int)
+    for key in keys:
+        counts[key] += 1
+    distinct = list(counts)
+    weight = dict.fromkeys(distinct, 1.0)
     for _ in range(iterations):
         largest_change = 0.0
         for dim, margin in enumerate(margins):
             totals: dict[Hashable, float] = defaultdict(float)
-            for key, weight in zip(keys, weights, strict=True):
-                totals[key[dim]] += weight
+            for key in distinct:
+                totals[key[dim]] += weight[key] * counts[key]
             factors = {v: margin[v] / t for v, t in totals.items() if v in margin and t > 0}
-            for i, key in enumerate(keys):
+            for key in distinct:
                 factor = factors.get(key[dim])
                 if factor is not None:
                     largest_change = max(largest_change, abs(factor - 1))
-                    weights[i] *= factor
+                    weight[key] *= factor
         if largest_change < tolerance:
             break
-    return weights
+    return [weight[key] for key in keys]
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,15 @@ class RateSums:
         self.sw2 += w2
         self.sw2s += w2 * score
         self.sw2s2 += w2 * score * score
+
+    def merge(self, totals: Sequence[float]) -> None:
+        """Add the sums of another group of respondents: (n, Σw, Σws, Σw², Σw²s, Σw²s²)."""
+        self.n += int(totals[0])
+        self.sw += totals[1]
+        self.sws += totals[2]
+        self.sw2 += totals[3]
+        self.sw2s += totals[4]
+        self.sw2s2 += totals[5]
 
     def rate(self, z: float = Z95) -> Rate | None:
         """p = Σwᵢsᵢ / Σwᵢ with the linearised (Taylor) variance of a ratio estimator,
