@@ -123,7 +123,8 @@ def _answered_detail(exc: Refused, phone: str) -> str:
 @remember_device
 @require_POST
 def submit_view(request: HttpRequest, token: str) -> JsonResponse:
-    stratum = _stratum(token)
+    # Without the cells: only a refusal lists them, and it reads them afresh.
+    stratum = get_object_or_404(Stratum.objects.select_related("wave__questionnaire", "unit"), token=token)
     wave = stratum.wave
     try:
         body = intake.read_body(request)
@@ -148,10 +149,12 @@ def submit_view(request: HttpRequest, token: str) -> JsonResponse:
     phone = body.get("phone") if isinstance(body.get("phone"), str) else ""
     phone = normalise_phone(phone or "")
     try:
-        take(limits.survey_limits(ip, device, phone if PHONE_RE.match(phone) else ""))
+        counted = take(limits.survey_limits(ip, device, phone if PHONE_RE.match(phone) else ""))
     except RateLimited as exc:
         return intake.limited(exc)
-    extra = _captcha_extra(request, ip)
+    # A captcha is good for one request: from the threshold on, every answer brings the next one.
+    more = counted.get("address", 0) >= limits.CAPTCHA_AFTER
+    extra = {"captcha": captcha.new_challenge(request.session)} if more else {}
     try:
         sub = intake.submission_from(body, stratum.pk, device=device)
         response, created = submit(wave, sub, Mode.SELF)
@@ -162,14 +165,6 @@ def submit_view(request: HttpRequest, token: str) -> JsonResponse:
         detail = Refused(exc.code, _answered_detail(exc, phone))
         return intake.refused(detail, open_cells=intake.open_cells(stratum), **extra)
     return intake.stored(response, created)
-
-
-def _captcha_extra(request: HttpRequest, ip: str | None) -> dict[str, str]:
-    """A fresh captcha for the next try when this address has reached the threshold (a captcha is good for one
-    request, right or wrong)."""
-    if limits.captcha_required(ip):
-        return {"captcha": captcha.new_challenge(request.session)}
-    return {}
 
 
 @require_GET
