@@ -166,7 +166,26 @@ def build_surveys(seed: int, now: datetime) -> list[Wave]:
         first = _month(today, -back)
         if on(first.replace(day=FIELD_DAYS[1]) + timedelta(days=3), 11) < now:
             waves.append(_wave(desk, questionnaire, first, number))
+    _current_wave(desk, questionnaire, today)
     return waves
+
+
+def _current_wave(desk: Desk, questionnaire: Questionnaire, today: date) -> Wave:
+    """This month's wave, fielding from yesterday for three weeks with no answers yet, so that the
+    interviewer's phone app, the CATI page and the self-completion links can be tried on the demo."""
+    start, end = today - timedelta(days=1), today + timedelta(days=20)
+    name = f"{today.year} 年 {today.month} 月市民问卷调查（进行中）"
+    with at(on(start - timedelta(days=2), 10)):
+        wave = plan.create_wave(questionnaire, desk.district, name, start, end, list(MODES), desk.coordinator)
+        total = min(MAX_SAMPLE, PER_COMMUNITY * len(desk.communities))
+        plan.build_plan(wave, desk.communities, total, MINIMUM, desk.coordinator)
+        WaveStaff.objects.bulk_create(
+            [WaveStaff(wave=wave, user=u, role=StaffRole.INTERVIEWER) for u in desk.interviewers]
+            + [WaveStaff(wave=wave, user=desk.supervisor, role=StaffRole.SUPERVISOR)]
+        )
+    with at(on(start, 8)):
+        plan.open_wave(wave, desk.coordinator)
+    return wave
 
 
 def _month(day: date, months: int) -> date:

@@ -322,8 +322,10 @@ class TestTheDemoDistrict:
         from chuangwen.surveys.models import Wave, WaveState
 
         waves = list(Wave.objects.order_by("starts_on"))
-        assert [w.state for w in waves] == [WaveState.PUBLISHED] * 2
-        for wave in waves:
+        # Two published waves, and this month's fielding one for trying the interviewer's pages.
+        assert [w.state for w in waves] == [WaveState.PUBLISHED] * 2 + [WaveState.FIELDING]
+        assert waves[-1].starts_on <= timezone.localdate(NOW) <= waves[-1].ends_on
+        for wave in waves[:2]:
             month = Ranking.objects.get(month=wave.starts_on.replace(day=1), level=UnitKind.STREET)
             assert wave.published_at < month.as_of and wave.results["counts"]["accepted"] > 0
 
