@@ -3,7 +3,6 @@ supervisor to review; and the call-back sample (docs/surveys.md, "Quality contro
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import timedelta
 from typing import Any
@@ -12,6 +11,7 @@ import shapely
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import Point, shape
 
+from chuangwen.reports.limits import keyed_hash
 from chuangwen.surveys.models import COUNTED_STATUSES, Mode, Response, Stratum, Wave
 
 METRES_PER_DEGREE = 111_320.0
@@ -93,9 +93,9 @@ def flags_for(wave: Wave, stratum: Stratum, defn: dict[str, Any], response: Resp
 
 
 def picked_for_callback(wave: Wave, client_id: str) -> bool:
-    """A fixed share of interviews (not self-completions) picked for call-back verification: the client id's
-    hash decides, so a resend is picked the same way and nobody chooses which interviews are checked."""
+    """A fixed share of interviews (not self-completions) picked for call-back verification by a keyed hash of
+    the client id: a resend is picked the same way, and nobody can steer the pick — not even an interviewer
+    whose phone makes the ids, since the key is the server's secret."""
     if wave.callback_percent <= 0:
         return False
-    digest = hashlib.sha256(f"callback:{wave.pk}:{client_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < wave.callback_percent
+    return int(keyed_hash("survey-callback", str(client_id))[:8], 16) % 100 < wave.callback_percent

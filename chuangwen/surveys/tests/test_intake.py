@@ -184,3 +184,15 @@ def test_it_never_overshoots_a_quota_under_concurrent_submissions(survey_wave):
     assert outcomes.count("quota_full") == 6, outcomes
     assert QuotaCell.objects.get(pk=cell.pk).filled == cell.target
     assert Response.objects.filter(cell=cell).count() == cell.target
+
+
+def test_it_picks_a_steady_share_for_call_backs_by_a_keyed_hash(survey_wave):
+    from chuangwen.surveys import quality
+
+    survey_wave.callback_percent = 10
+    ids = [str(uuid.UUID(int=n)) for n in range(2000)]
+    picked = [i for i in ids if quality.picked_for_callback(survey_wave, i)]
+    assert 150 <= len(picked) <= 250  # ≈ 10 %
+    assert picked == [i for i in ids if quality.picked_for_callback(survey_wave, i)]  # a resend: the same
+    survey_wave.callback_percent = 0
+    assert not any(quality.picked_for_callback(survey_wave, i) for i in ids[:100])
