@@ -404,9 +404,9 @@ def _paradata(rng: random.Random, answers: dict[str, Any], seconds: int) -> dict
 
 def _submit(desk: Desk, wave: Wave, item: Planned) -> None:
     """One response through the intake; a flagged one waits for the supervisor the next morning, an interview
-    picked for a call-back is called back a day or two later. Which interviews are picked depends on the
-    wave's id (``quality.picked_for_callback``), so what happens here draws on the response's own generator:
-    a rebuild that gives the waves other ids changes the call-backs and nothing else."""
+    picked for a call-back is called back a day or two later (``quality.picked_for_callback``: a keyed hash
+    of the client id). What happens here draws on the response's own generator, so one response's fate never
+    shifts another's."""
     assert item.started is not None
     rng = random.Random(item.client_id)
     lng, lat = item.position if item.position else (None, None)

@@ -38,9 +38,8 @@ CALLBACK_FAILED = "回访不符"  # services.record_callback's review note
 
 
 def fingerprint() -> list[tuple[object, ...]]:
-    """Every response as stored (who, where, when, what, and what became of it), but for its call-back: the
-    pick hashes the wave's id (``quality.picked_for_callback``), which a rebuild changes. An interview
-    rejected by its call-back counts as accepted here."""
+    """Every response as stored (who, where, when, what, and what became of it), but for its call-back (an
+    interview rejected by its call-back counts as accepted here)."""
     rows = Response.objects.order_by("client_id").values_list(
         "client_id", "wave__name", "stratum__unit__code", "cell__age_band", "cell__sex", "mode",
         "interviewer__username", "respondent_key", "answers", "started_at", "submitted_at", "lat", "lng",
