@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +26,13 @@ from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from chuangwen.accounts.models import Role
 from chuangwen.core.web import user_of
+from chuangwen.inspect.views import script_json
 from chuangwen.surveys.models import AgeBand, Mode, Sex, StaffRole, Wave, WaveState
 from chuangwen.surveys.quality import FLAG_LABELS
 from chuangwen.surveys.services import may_interview
@@ -58,12 +57,6 @@ ASSETS = [*STYLES, *MODULES]
 SYNC_INTERVAL_MS = 30_000
 SW_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "surveys" / "interview_sw.js"
 CACHE_PREFIX = "cw-survey-interview-"
-_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
-
-
-def script_json(value: Any) -> SafeString:
-    """JSON that is safe inside a <script> element (the import map and the worker's list of URLs)."""
-    return mark_safe(json.dumps(value, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES))
 
 
 def import_map() -> dict[str, dict[str, str]]:
