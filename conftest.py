@@ -22,6 +22,7 @@ pytest_plugins = [
     "chuangwen.rounds.tests.round_fixtures",
     "chuangwen.rounds.tests.visit_fixtures",
     "chuangwen.surveys.tests.fixtures",
+    "chuangwen.bulletins.tests.fixtures",
 ]
 
 PASSWORD = "Chuangwen-2026!"

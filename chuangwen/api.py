@@ -41,6 +41,7 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> Any:
 
 
 def _register() -> None:
+    from chuangwen.bulletins.api import router as bulletins_router
     from chuangwen.cases.api import ROUTERS as cases_routers
     from chuangwen.dashboards.api import router as dashboards_router
     from chuangwen.evidence.api import router as evidence_router
@@ -65,6 +66,7 @@ def _register() -> None:
     api.add_router("/rankings", rankings_router)
     api.add_router("/materials", materials_router)
     api.add_router("/surveys", surveys_router)
+    api.add_router("/bulletins", bulletins_router)
 
 
 _register()

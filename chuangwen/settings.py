@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "chuangwen.open311",
     "chuangwen.materials",
     "chuangwen.surveys",
+    "chuangwen.bulletins",
     "chuangwen.demo",  # the top of the house: nothing imports it
 ]
 

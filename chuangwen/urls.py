@@ -26,6 +26,8 @@ urlpatterns = [
     path("materials/", include("chuangwen.materials.urls")),
     path("surveys/", include("chuangwen.surveys.urls")),
     path("q/", include("chuangwen.surveys.public_urls")),
+    path("bulletins/", include("chuangwen.bulletins.urls")),
+    path("exposure/", include("chuangwen.bulletins.public_urls")),
     path("dashboards/", include("chuangwen.dashboards.urls")),
     path("s/", include("chuangwen.reports.urls")),
     path("reports/", include("chuangwen.reports.staff_urls")),

@@ -192,6 +192,8 @@ class Delivery(models.Model):
     body = models.TextField(_("内容"), blank=True)
     link = models.CharField(_("链接"), max_length=500, blank=True)
     payload = models.JSONField(_("发送内容（JSON）"), default=dict, blank=True)
+    # E-mail only: files in the default storage sent as attachments ([{"name", "filename", "content_type"}]).
+    attachments = models.JSONField(_("附件"), default=list, blank=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

@@ -22,6 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -216,7 +217,14 @@ def notify(
     return created
 
 
-def _channel_delivery(channel: Channel, subject: str, body: str, link: str, key: str) -> Delivery | None:
+def _channel_delivery(
+    channel: Channel,
+    subject: str,
+    body: str,
+    link: str,
+    key: str,
+    attachments: list[dict[str, str]] | None = None,
+) -> Delivery | None:
     """A new delivery over ``channel``, or None when ``key`` was already sent over it."""
     if key and Delivery.objects.filter(channel=channel, key=key).exists():
         return None
@@ -233,6 +241,7 @@ def _channel_delivery(channel: Channel, subject: str, body: str, link: str, key:
                 body=body,
                 link=link,
                 payload=build_payload(channel.kind, subject, body, link),
+                attachments=(attachments or []) if channel.kind == ChannelKind.EMAIL else [],
                 key=key,
                 next_attempt_at=now,
                 created_at=now,
@@ -249,14 +258,17 @@ def notify_unit(
     link: str = "",
     kind: str = "",
     key: str = "",
+    attachments: list[dict[str, str]] | None = None,
 ) -> list[Delivery]:
     """One delivery per active channel of ``unit`` (a repeated ``key`` on the same channel is skipped), sent
-    after the caller's transaction commits. ``kind`` is accepted for symmetry with ``notify()``."""
+    after the caller's transaction commits. ``kind`` is accepted for symmetry with ``notify()``;
+    ``attachments`` (files in the default storage) go with e-mail channels only, the robots get
+    the summary and the link."""
     link = validate_link(link)
     subject = subject[:200]
     created: list[Delivery] = []
     for channel in Channel.objects.filter(unit=unit, active=True).order_by("pk"):
-        delivery = _channel_delivery(channel, subject, body, link, key)
+        delivery = _channel_delivery(channel, subject, body, link, key, attachments)
         if delivery is not None:
             created.append(delivery)
     _queue_on_commit(created)
@@ -329,6 +341,12 @@ def _send_email(delivery: Delivery) -> None:
         to=addresses,
         connection=get_connection(fail_silently=False),
     )
+    for item in delivery.attachments or []:
+        try:
+            with default_storage.open(item["name"], "rb") as handle:
+                message.attach(item["filename"], handle.read(), item.get("content_type") or None)
+        except (OSError, KeyError) as exc:
+            raise DeliveryError(_("附件读取失败：%(error)s") % {"error": type(exc).__name__}) from None
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # smtplib, socket and backend errors alike: one failed attempt

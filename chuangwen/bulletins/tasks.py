@@ -1,0 +1,30 @@
+"""Background work of bulletins (huey discovers ``tasks`` modules of installed apps)."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+
+# No retries: a failure is recorded on the bulletin, and rendering again is one click away.
+@db_task()
+def render_bulletin(bulletin_id: int) -> None:
+    from chuangwen.bulletins.rendering import render
+
+    render(bulletin_id)
+
+
+# Hourly: reminders before a rectification report falls due and escalation after it.
+@db_periodic_task(crontab(minute="20"))
+def sweep_replies() -> None:
+    from chuangwen.bulletins.distribution import sweep
+
+    sweep()
+
+
+# Hourly: a scheduled template drafts its next issue after each publication of its source.
+@db_periodic_task(crontab(minute="40"))
+def draft_scheduled() -> None:
+    from chuangwen.bulletins.schedule import draft_due
+
+    draft_due()
