@@ -134,6 +134,12 @@ def may_run_surveys(user: User | Any) -> bool:
     return is_coordinator(user) and getattr(user, "unit_id", None) is not None
 
 
+def may_see_bulletins(user: User | Any) -> bool:
+    """通报 pages: the office writes them, the units' handlers and heads read and answer them (each bulletin
+    then scoped by ``Bulletin.objects.visible_to``)."""
+    return _role(user) in MATERIALS_ROLES and getattr(user, "unit_id", None) is not None
+
+
 def may_administer(user: User | Any) -> bool:
     """The Django admin (系统管理)."""
     return _signed_in(user) and bool(getattr(user, "is_staff", False))
@@ -172,4 +178,5 @@ RULES = {
     "run_materials": may_run_materials,
     "see_surveys": may_see_surveys,
     "run_surveys": may_run_surveys,
+    "see_bulletins": may_see_bulletins,
 }

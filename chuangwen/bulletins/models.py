@@ -50,14 +50,6 @@ class Schedule(models.TextChoices):
     MONTHLY = "monthly", _("每月（月度排名发布后）")
 
 
-def _office_unit_ids(user: User) -> list[int] | None:
-    """The units whose office work the user may see: the user's lineage (an office sees what its own and its
-    parent offices issued to it); None when signed out or without a unit."""
-    if not user.is_authenticated or user.unit_id is None or user.unit is None:
-        return None
-    return user.unit.lineage_ids
-
-
 class TemplateQuerySet(models.QuerySet["BulletinTemplate"]):
     def visible_to(self, user: User) -> TemplateQuerySet:
         """Templates of an office in the user's subtree (only offices edit them; pages check the role)."""
@@ -120,19 +112,20 @@ class RenderState(models.TextChoices):
 
 class BulletinQuerySet(models.QuerySet["Bulletin"]):
     def visible_to(self, user: User) -> BulletinQuerySet:
-        """An office sees every bulletin of its subtree's offices; anyone else sees the issued bulletins
-        of the
-        offices above or at the user's unit (a street reads what the district issued to it)."""
-        lineage = _office_unit_ids(user)
-        if lineage is None:
+        """The issued bulletins sent to the user's unit or a unit below it; an office (coordinator, leader)
+        also sees every bulletin, in any state, of the offices in its subtree."""
+        if not user.is_authenticated or user.unit is None:
             return self.none()
         from chuangwen.accounts.capabilities import may_oversee
 
-        assert user.unit is not None
-        issued_above = Q(state=BulletinState.ISSUED, owner_unit_id__in=lineage)
+        path = user.unit.path
+        sent_here = models.Exists(
+            Recipient.objects.filter(bulletin=models.OuterRef("pk"), unit__path__startswith=path)
+        )
+        received = Q(sent_here, state=BulletinState.ISSUED)
         if may_oversee(user):
-            return self.filter(issued_above | Q(owner_unit__path__startswith=user.unit.path))
-        return self.filter(issued_above)
+            return self.filter(received | Q(owner_unit__path__startswith=path))
+        return self.filter(received)
 
 
 class Bulletin(models.Model):
@@ -259,10 +252,12 @@ class Bulletin(models.Model):
         verbose_name_plural = _("通报")
         ordering = ["-year", "-number", "-created_at"]
         constraints = [
+            # One series per office, document-number prefix and year: two kinds that share a prefix (通报 of
+            # every kind) share the series, so no two documents ever carry the same 发文字号.
             models.UniqueConstraint(
-                fields=["owner_unit", "kind", "year", "number"],
+                fields=["owner_unit", "number_prefix", "year", "number"],
                 condition=Q(number__isnull=False),
-                name="bulletin_number_once_per_office_kind_year",
+                name="bulletin_number_once_per_office_prefix_year",
             )
         ]
 

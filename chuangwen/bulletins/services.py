@@ -344,6 +344,11 @@ def set_typical(
         locked.save(update_fields=["version"])
         _rebuild(locked)
         record(None, "bulletin.typical", obj=locked, actor=actor, detail={"findings": ids})
+        photos = [pk for row in locked.content.get("typical", []) for pk in row["photos"]]
+        if photos:
+            from chuangwen.bulletins.tasks import make_public_copies
+
+            transaction.on_commit(lambda: make_public_copies(photos))
     return locked
 
 
@@ -442,10 +447,11 @@ def _stamp(bulletin: Bulletin, step: Transition, actor: User, reason: str, now: 
 
 
 def _number(bulletin: Bulletin) -> None:
-    """The next number of the office's bulletins of this kind this year (the unique constraint backs it)."""
+    """The next number of the office's series (its document-number prefix) this year: kinds sharing a prefix
+    share the series, so a 发文字号 is never given twice (the unique constraint backs it)."""
     year = timezone.localdate().year
     last = Bulletin.objects.filter(
-        owner_unit_id=bulletin.owner_unit_id, kind=bulletin.kind, year=year
+        owner_unit_id=bulletin.owner_unit_id, number_prefix=bulletin.number_prefix, year=year
     ).aggregate(n=Max("number"))["n"]
     bulletin.year, bulletin.number = year, (last or 0) + 1
 

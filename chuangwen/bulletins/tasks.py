@@ -28,3 +28,22 @@ def draft_scheduled() -> None:
     from chuangwen.bulletins.schedule import draft_due
 
     draft_due()
+
+
+# Daily: accountability talks still open after their follow-up date are escalated once per due date.
+@db_periodic_task(crontab(hour="8", minute="10"))
+def remind_talks() -> None:
+    from chuangwen.bulletins.records import remind_talks as remind
+
+    remind()
+
+
+@db_task(retries=2, retry_delay=10)
+def make_public_copies(evidence_ids: list[int]) -> None:
+    """The blurred public copies of the photos picked as typical problems, made when picked so that rendering
+    the documents later does not wait for face and plate detection."""
+    from chuangwen.evidence.models import Evidence
+    from chuangwen.evidence.privacy import ensure_public_file
+
+    for evidence in Evidence.objects.filter(pk__in=evidence_ids):
+        ensure_public_file(evidence)

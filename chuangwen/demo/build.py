@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from chuangwen.demo.activity import ActivitySummary
 
 RESET_MODELS = [
+    "bulletins.Recipient",
+    "bulletins.TypicalProblem",
+    "bulletins.Commendation",
+    "bulletins.AccountabilityTalk",
+    "bulletins.Bulletin",
+    "bulletins.BulletinTemplate",
     "rankings.RankingRow",
     "rankings.Ranking",
     "notify.Delivery",
@@ -200,6 +206,10 @@ def build_demo(
 
             _say(stdout, _("生成测评批次、实地测评与照片……"))
             summary.activity = build_activity(seed)
+            from chuangwen.demo.bulletins import build_bulletins
+
+            _say(stdout, _("生成通报、约谈与表彰……"))
+            build_bulletins(seed)
         record(None, "demo.build", detail={"scale": spec.name, "seed": seed, "sites": summary.sites.total()})
     summary.seconds = time.perf_counter() - started
     return summary

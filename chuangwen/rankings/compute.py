@@ -41,7 +41,7 @@ from chuangwen.materials.component import MaterialsTally
 from chuangwen.materials.component import score as materials_score
 from chuangwen.materials.component import tallies as materials_tallies
 from chuangwen.org.models import Unit, UnitKind
-from chuangwen.rankings import formulas
+from chuangwen.rankings import accountability, formulas
 from chuangwen.rankings.caserules import (
     CASE_FIELDS,
     case_counts,
@@ -326,7 +326,7 @@ class Scene:
             period, level, config, as_of, level_of.units,
             _load_visits(period, level, level_of, wanted, config),
             _load_cases(period, level, level_of, wanted),
-            _load_penalties(period, level_of, wanted),
+            _load_penalties(period, level_of, wanted, as_of),
             materials_tallies(level_of, as_of),
             survey_scores(wanted, as_of),
         )  # fmt: skip
@@ -397,7 +397,7 @@ class Scene:
     def _combine(self, score: UnitScore, events: dict[str, int]) -> None:
         config = self.config
         score.penalty_events = dict(events)
-        score.penalty = formulas.penalty_points(events, config.penalties)
+        score.penalty = formulas.penalty_points(events, accountability.signed_points(config.penalties))
         if score.visits == 0:
             # No on-site sample: the unit is listed after the ranked ones, with the reason, never ranked.
             score.composite, score.unranked_reason = None, str(INSUFFICIENT_SAMPLE)
@@ -458,15 +458,18 @@ def _load_cases(
     return cases
 
 
-def _load_penalties(period: Period, level_of: LevelMap, wanted: set[int]) -> dict[int, dict[str, int]]:
-    """A falsified fix: a closed case that a random second check (抽查复核) found not fixed."""
+def _load_penalties(
+    period: Period, level_of: LevelMap, wanted: set[int], as_of: datetime
+) -> dict[int, dict[str, int]]:
+    """A falsified fix: a closed case that a random second check (抽查复核) found not fixed; and the talks and
+    commendations of the period (``accountability``)."""
     events: dict[int, dict[str, int]] = defaultdict(dict)
     falsified = CaseEvent.objects.filter(action="reverify_fail", at__gte=period.start, at__lt=period.end)
     for unit_id in falsified.values_list("case__unit_id", flat=True):
         target = level_of(unit_id)
         if target is not None and target in wanted:
             events[target]["falsified_rectification"] = events[target].get("falsified_rectification", 0) + 1
-    return dict(events)
+    return accountability.merge(dict(events), accountability.record_events(period, as_of, level_of, wanted))
 
 
 def compute(

@@ -50,7 +50,14 @@ MATERIALS_PART_NAMES = {
     "completion_rate": gettext_lazy("申报完成率"),
     "return_rate": gettext_lazy("材料退回率"),
 }
-PENALTY_NAMES = {"falsified_rectification": gettext_lazy("整改弄虚作假（抽查复核不通过）")}
+PENALTY_NAMES = {
+    "falsified_rectification": gettext_lazy("整改弄虚作假（抽查复核不通过）"),
+    "accountability_talk": gettext_lazy("被约谈或通报批评"),
+    "commendation": gettext_lazy("受到表彰（加分项）"),
+}
+# Penalised events whose points are added to the composite instead of taken off (their count times the points
+# enters ``penalty`` negatively, so the drill-down's events × points still sums to the stored penalty).
+BONUSES = frozenset({"commendation"})
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
         "extension_rate": 0.05,
         "recurrence_rate": 0.1,
     },
-    "penalties": {"falsified_rectification": 5},
+    # Talks and commendations (bulletins' records) move the composite only when a version sets their points.
+    "penalties": {"falsified_rectification": 5, "accountability_talk": 0, "commendation": 0},
     "selfcheck_gap": 5,
     "selfcheck_min_pairs": 3,
 }
@@ -80,7 +81,7 @@ WEIGHT_NAMES: dict[str, tuple[str, ...]] = {
     "rectification_weights": (
         "disposal_rate", "ontime_rate", "rework_rate", "overdue_rate", "extension_rate", "recurrence_rate",
     ),
-    "penalties": ("falsified_rectification",),
+    "penalties": ("falsified_rectification", "accountability_talk", "commendation"),
 }  # fmt: skip
 PARAMETER_HELP: dict[str, str] = {
     "declared_weight": "申报点位在单位现场得分加权平均中的权重",
@@ -101,7 +102,10 @@ PARAMETER_HELP: dict[str, str] = {
         "整改得分中各指标的权重：处置率 disposal_rate、按期处置率 ontime_rate、返工率 rework_rate、"
         "超期率 overdue_rate、延期率 extension_rate、复发率 recurrence_rate"
     ),
-    "penalties": "扣分：每发生一次所扣综合指数分值，如整改弄虚作假（抽查复核不通过）falsified_rectification",
+    "penalties": (
+        "扣分：每发生一次所扣综合指数分值，如整改弄虚作假（抽查复核不通过）falsified_rectification、"
+        "被约谈或通报批评 accountability_talk；受表彰 commendation 为加分，每次加该分值"
+    ),
     "selfcheck_gap": "自查得分比同期官方测评高出该分值即提示自查偏松",
     "selfcheck_min_pairs": "比较自查可靠性所需的最少点位对数",
 }
