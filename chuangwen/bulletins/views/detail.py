@@ -123,7 +123,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
     except services.Refused as exc:
         show_refusal(request, exc)
     else:
-        messages.success(request, _("通报已%(s)s") % {"s": bulletin.get_state_display()})
+        messages.success(request, _("通报状态：%(s)s") % {"s": bulletin.get_state_display()})
     return _back(bulletin)
 
 
