@@ -194,7 +194,15 @@ def default_title(template: BulletinTemplate, start: date, end: date) -> str:
         if (start.year, start.month) == (end.year, end.month)
         else f"{start.isoformat()}—{end.isoformat()}"
     )
-    return _("关于%(span)s%(kind)s的通报") % {"span": span, "kind": str(BulletinKind(template.kind).label)}
+    topic = {
+        BulletinKind.INSPECTION: _("实地暗访测评情况"),
+        BulletinKind.LOOKBACK: _("问题整改“回头看”情况"),
+        BulletinKind.MONTHLY: _("文明城市创建工作测评排名情况"),
+        BulletinKind.REDBLACK: _("文明城市创建工作红黑榜"),
+    }
+    if template.kind == BulletinKind.COMMENDATION:
+        return _("关于表彰%(span)s文明城市创建工作先进单位的决定") % {"span": span}
+    return _("关于%(span)s%(topic)s的通报") % {"span": span, "topic": topic[BulletinKind(template.kind)]}
 
 
 def draft(
