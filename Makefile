@@ -43,8 +43,10 @@ lint:
 typecheck:
 	$(BIN)/mypy chuangwen
 
+# One test process per core (pytest-xdist); PYTEST_WORKERS=0 runs them all in this one.
+PYTEST_WORKERS ?= auto
 pytest:
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^chuangwen' > requirements.lock

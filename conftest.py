@@ -134,32 +134,85 @@ def sites(org: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright; never a downloaded browser."""
-    from playwright.sync_api import sync_playwright
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--no-first-run",
-            ],
-        )
+
+class _Chromium:
+    """Playwright and one Chromium for the whole test process (a launch costs about a second per test).
+
+    Between its calls Playwright leaves its event loop marked as running in this thread, and while it is,
+    Django keeps the thread's database connections in a separate context. The mark is therefore set only
+    while a browser test runs, exactly as when each test started its own Playwright."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        from playwright.sync_api import sync_playwright
+
+        self.manager = sync_playwright()
+        self.playwright = self.manager.start()
+        self.loop = asyncio.get_running_loop()
+        self.browser = self._launch()
+        self.idle()
+
+    def _launch(self) -> Any:
+        executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+        return self.playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+    def busy(self) -> Any:
+        import asyncio
+
+        asyncio._set_running_loop(self.loop)
+        if not self.browser.is_connected():  # crashed in an earlier test: that test failed, not the next
+            self.browser = self._launch()
+        return self.browser
+
+    def idle(self) -> None:
+        import asyncio
+
+        asyncio._set_running_loop(None)
+
+    def stop(self) -> None:
+        import asyncio
+
+        asyncio._set_running_loop(self.loop)
+        if self.browser.is_connected():
+            self.browser.close()
+        self.manager.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def _chromium() -> Iterator[_Chromium]:
+    chromium = _Chromium()
+    yield chromium
+    chromium.stop()
+
+
+@pytest.fixture
+def browser(_chromium: _Chromium) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; never a downloaded browser. Shared by the tests of a process:
+    each test opens its own contexts (new_page, new_context), closed after it, so nothing carries over."""
+    b = _chromium.busy()
+    try:
         yield b
+        for context in b.contexts:
+            context.close()
         # While Playwright's loop runs, Django keeps this thread's connections in a separate context:
         # close them here, or PostgreSQL refuses to drop the test database at the end.
         from django.db import connections
 
         connections.close_all()
-        b.close()
+    finally:
+        _chromium.idle()
 
 
 @pytest.fixture(autouse=True)
@@ -235,6 +288,24 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     while _session_clock:
         _session_clock.pop().stop()
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, which plain `pytest` runs need not load
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``pytest -n`` the tests of a class run on one worker, so its class-scoped fixture (the demo
+    district: a minute on SQLite, two on PostgreSQL) is built once; every other test goes to whichever worker
+    is free. The biggest classes start first. (xdist's own ``--dist loadgroup`` cannot do this with pytest 9:
+    it renames the items through an attribute pytest no longer reads.) Another ``--dist`` mode is obeyed."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ClassScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            parts = nodeid.split("::")
+            return "::".join(parts[:2]) if len(parts) > 2 else nodeid
+
+    return ClassScheduling(config, log)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -14,6 +14,7 @@ withdrawal takes effect at once in practice.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -69,9 +70,19 @@ def exposure_page(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     return render(request, "bulletins/public/page.html", {"view": view, "parts": _parts(view)})
 
 
+class StableAtomFeed(Atom1Feed):
+    """An empty feed says it was last updated at the epoch, not "now": the same content gives the same bytes,
+    so readers and caches see no change where there was none."""
+
+    def latest_post_date(self) -> datetime:
+        if not self.items:
+            return datetime(1970, 1, 1, tzinfo=UTC)
+        return super().latest_post_date()
+
+
 @method_decorator(cache_control(**PUBLIC_CACHE), name="__call__")
 class ExposureFeed(Feed):  # type: ignore[type-arg]  # django-stubs: Feed is generic over item and object
-    feed_type = Atom1Feed
+    feed_type = StableAtomFeed
     title = gettext_lazy("文明城市创建曝光台")
     subtitle = gettext_lazy("文明办公开发布的测评通报（已隐去个人信息）")
 

@@ -36,7 +36,7 @@ from chuangwen.bulletins.api.common import (
 from chuangwen.bulletins.api.sources import resolve_sources
 from chuangwen.bulletins.models import Bulletin, BulletinState, RenderState, TypicalProblem
 from chuangwen.core.api_errors import ApiError
-from chuangwen.core.bounds import Id, IdPath
+from chuangwen.core.bounds import ID_MAX, Id, IdPath
 
 KINDS = Literal["inspection", "lookback", "monthly", "redblack", "commendation"]
 STATES = Literal["draft", "in_review", "reviewed", "signed", "issued"]
@@ -166,7 +166,7 @@ class DraftIn(Schema):
 
 
 class EditIn(Schema):
-    version: int = Field(ge=1, description="当前版本号")
+    version: int = Field(ge=1, le=ID_MAX, description="当前版本号")
     title: str | None = Field(None, max_length=200, description="标题")
     addressees: str | None = Field(None, max_length=300, description="主送")
     sections: list[str] | None = Field(None, max_length=50, description="章节（按顺序）")
@@ -179,7 +179,7 @@ class PickIn(Schema):
 
 
 class TypicalIn(Schema):
-    version: int = Field(ge=1, description="当前版本号")
+    version: int = Field(ge=1, le=ID_MAX, description="当前版本号")
     picks: list[PickIn] = Field(max_length=50, description="典型问题（按顺序，替换原有选择）")
 
 
@@ -188,7 +188,7 @@ class TransitionIn(Schema):
         description="submit 提交审核 | approve 审核通过 | return 退回修改 | sign 签发 | issue 印发"
     )
     reason: str = Field("", max_length=500, description="意见（退回时必填）")
-    version: int | None = Field(None, ge=1, description="当前版本号（给出时防止重复办理）")
+    version: int | None = Field(None, ge=1, le=ID_MAX, description="当前版本号（给出时防止重复办理）")
 
 
 class CandidateOut(Schema):

@@ -159,8 +159,12 @@ def test_it_feeds_the_published_bulletins_as_atom(issued: Bulletin, users: dict[
     assert datetime.fromisoformat(entry.findtext(f"{ATOM}updated") or "") == issued.public_at
 
     exposure.withdraw(issued, users["coordinator"], "撤下")
-    root = ET.fromstring(Client().get(reverse("exposure:feed")).content)
+    empty = Client().get(reverse("exposure:feed")).content
+    root = ET.fromstring(empty)
     assert root.findall(f"{ATOM}entry") == []
+    # An empty feed does not claim to have changed "now": the same content reads the same.
+    assert root.findtext(f"{ATOM}updated", "").startswith("1970-01-01")
+    assert Client().get(reverse("exposure:feed")).content == empty
 
 
 def test_it_answers_404_to_unpublished_and_withdrawn(issued: Bulletin, users: dict[str, Any]) -> None:

@@ -80,6 +80,8 @@ DEADLINE = "2026-12-20T18:00:00+08:00"
 BODIES: dict[str, dict[str, Any]] = {
     "/cases/{int:case_id}/instructions": {"text": "督办", "deadline": DEADLINE},
     "/cases/instructions": {"title": "问题", "unit_id": 1, "deadline": DEADLINE},
+    "/bulletins/{bulletin_id}/typical": {"version": 1, "picks": []},
+    "/bulletins/{bulletin_id}/transitions": {"action": "submit"},
 }
 FORMS: dict[str, dict[str, Any]] = {
     "/evidence": {"client_id": "5b0c3a53-4a59-4f7e-9b36-d7c5a0d3c1a1", "round_id": "1", "site_id": "1"},
