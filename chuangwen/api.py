@@ -53,6 +53,7 @@ def _register() -> None:
     from chuangwen.sites.api import router as sites_router
     from chuangwen.standards.api import router as standards_router
     from chuangwen.surveys.api import router as surveys_router
+    from chuangwen.volunteers.api import ROUTERS as volunteers_routers
 
     api.add_router("/units", org_router)
     api.add_router("/sites", sites_router)
@@ -67,6 +68,8 @@ def _register() -> None:
     api.add_router("/materials", materials_router)
     api.add_router("/surveys", surveys_router)
     api.add_router("/bulletins", bulletins_router)
+    for volunteers_router in volunteers_routers:
+        api.add_router("/volunteers", volunteers_router)
 
 
 _register()

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "chuangwen.materials",
     "chuangwen.surveys",
     "chuangwen.bulletins",
+    "chuangwen.volunteers",
     "chuangwen.demo",  # the top of the house: nothing imports it
 ]
 
@@ -505,3 +506,9 @@ SURVEY_COACHING_KEY_DAYS = 366
 SURVEY_ADDRESS_LIMIT = int(os.environ.get("SURVEY_ADDRESS_LIMIT", "300"))
 SURVEY_DEVICE_LIMIT = int(os.environ.get("SURVEY_DEVICE_LIMIT", "10"))
 SURVEY_CAPTCHA_AFTER = int(os.environ.get("SURVEY_CAPTCHA_AFTER", "10"))
+
+# --- 志愿服务 (docs/volunteers.md) ---
+# Uniform volunteer numbers read PREFIX + year + a 7-digit sequence (e.g. ZY20260000001).
+VOLUNTEER_NUMBER_PREFIX = os.environ.get("VOLUNTEER_NUMBER_PREFIX", "ZY")
+# Younger residents serve with a guardian and are not registered on their own.
+VOLUNTEER_MIN_AGE = 14

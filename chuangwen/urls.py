@@ -28,6 +28,8 @@ urlpatterns = [
     path("q/", include("chuangwen.surveys.public_urls")),
     path("bulletins/", include("chuangwen.bulletins.urls")),
     path("exposure/", include("chuangwen.bulletins.public_urls")),
+    path("volunteers/", include("chuangwen.volunteers.urls")),
+    path("v/", include("chuangwen.volunteers.public_urls")),
     path("dashboards/", include("chuangwen.dashboards.urls")),
     path("s/", include("chuangwen.reports.urls")),
     path("reports/", include("chuangwen.reports.staff_urls")),
