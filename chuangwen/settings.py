@@ -512,3 +512,9 @@ SURVEY_CAPTCHA_AFTER = int(os.environ.get("SURVEY_CAPTCHA_AFTER", "10"))
 VOLUNTEER_NUMBER_PREFIX = os.environ.get("VOLUNTEER_NUMBER_PREFIX", "ZY")
 # Younger residents serve with a guardian and are not registered on their own.
 VOLUNTEER_MIN_AGE = 14
+# Public pages (/v/): registrations per sender address, and service requests (点单) per address and device,
+# within the window.
+VOLUNTEER_WINDOW_SECONDS = int(os.environ.get("VOLUNTEER_WINDOW_SECONDS", "3600"))
+VOLUNTEER_REGISTER_ADDRESS_LIMIT = int(os.environ.get("VOLUNTEER_REGISTER_ADDRESS_LIMIT", "10"))
+VOLUNTEER_REQUEST_ADDRESS_LIMIT = int(os.environ.get("VOLUNTEER_REQUEST_ADDRESS_LIMIT", "5"))
+VOLUNTEER_REQUEST_DEVICE_LIMIT = int(os.environ.get("VOLUNTEER_REQUEST_DEVICE_LIMIT", "3"))

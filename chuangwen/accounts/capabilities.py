@@ -140,6 +140,23 @@ def may_see_bulletins(user: User | Any) -> bool:
     return _role(user) in MATERIALS_ROLES and getattr(user, "unit_id", None) is not None
 
 
+# 志愿服务 staff pages: the office, the units' heads and handlers who run teams and activities, and leaders.
+VOLUNTEER_STAFF_ROLES = frozenset({Role.COORDINATOR, Role.LEADER, Role.UNIT_HEAD, Role.HANDLER})
+
+
+def may_see_volunteer_work(user: User | Any) -> bool:
+    return _role(user) in VOLUNTEER_STAFF_ROLES and getattr(user, "unit_id", None) is not None
+
+
+def is_volunteer(user: User | Any) -> bool:
+    """A volunteer's own pages (/v/me/): an account of the volunteer role with a volunteer record."""
+    if _role(user) != Role.VOLUNTEER:
+        return False
+    # The record through its reverse accessor (volunteers is a higher layer than accounts).
+    record = getattr(user, "volunteer", None)
+    return record is not None and record.left_at is None
+
+
 def may_administer(user: User | Any) -> bool:
     """The Django admin (系统管理)."""
     return _signed_in(user) and bool(getattr(user, "is_staff", False))
@@ -179,4 +196,6 @@ RULES = {
     "see_surveys": may_see_surveys,
     "run_surveys": may_run_surveys,
     "see_bulletins": may_see_bulletins,
+    "see_volunteer_work": may_see_volunteer_work,
+    "volunteer": is_volunteer,
 }

@@ -21,3 +21,19 @@ class DashboardsConfig(AppConfig):
         for model in (Case, CaseEvent, Round, Ranking, Site, Unit):
             post_save.connect(bump, sender=model, dispatch_uid=f"dashboards-bump-{model.__name__}-save")
             post_delete.connect(bump, sender=model, dispatch_uid=f"dashboards-bump-{model.__name__}-delete")
+        self._volunteer_signals()
+
+    def _volunteer_signals(self) -> None:
+        """The 志愿服务 panel: registrations and leaving, activities, request events and ratings, population
+        figures; a sign-up only when its confirmed hours change (``volunteer_panel.bump_on_signup``)."""
+        from chuangwen.dashboards.cache import bump
+        from chuangwen.dashboards.volunteer_panel import bump_on_signup
+        from chuangwen.surveys.models import PopulationFigure
+        from chuangwen.volunteers.models import Activity, RequestEvent, ServiceRequest, SignUp, Volunteer
+
+        for model in (Volunteer, Activity, RequestEvent, ServiceRequest, PopulationFigure):
+            name = model.__name__
+            post_save.connect(bump, sender=model, dispatch_uid=f"dashboards-bump-{name}-save")
+            post_delete.connect(bump, sender=model, dispatch_uid=f"dashboards-bump-{name}-delete")
+        post_save.connect(bump_on_signup, sender=SignUp, dispatch_uid="dashboards-bump-SignUp-save")
+        post_delete.connect(bump, sender=SignUp, dispatch_uid="dashboards-bump-SignUp-delete")

@@ -22,6 +22,7 @@ from chuangwen.core.bounds import BoundedDateField
 from chuangwen.core.web import user_of
 from chuangwen.dashboards import exports, services
 from chuangwen.dashboards.cache import cached
+from chuangwen.dashboards.volunteer_panel import volunteer_panel
 from chuangwen.org.models import Unit
 from chuangwen.rankings.models import LevelKind, Ranking
 from chuangwen.sites.models import Site
@@ -65,6 +66,7 @@ def overview_context(request: HttpRequest, unit: Unit) -> dict[str, Any]:
     return {
         "unit": unit,
         **figures,
+        "volunteers": volunteer_panel(user, unit, now),
         **latest_ranking(),
         "data_url": reverse("dashboards:data"),
         "geojson_url": reverse("cases:map_geojson"),
@@ -115,6 +117,7 @@ def unit_page(request: HttpRequest, pk: int) -> HttpResponse:
         "ind": services.indicators(user, unit, now),
         "cases": services.open_cases(user, unit),
         "children": services.child_rows(user, unit, now),
+        "volunteers": volunteer_panel(user, unit, now),
         "worklist_url": f"{reverse('cases:list')}?unit={unit.pk}",
         "data_url": reverse("dashboards:unit_data", args=[unit.pk]),
         "overview_allowed": capabilities.may_see_overview(user),

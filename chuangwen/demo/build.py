@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import Role, User
@@ -32,6 +33,15 @@ if TYPE_CHECKING:
     from chuangwen.demo.activity import ActivitySummary
 
 RESET_MODELS = [
+    "volunteers.RequestEvent",
+    "volunteers.ServiceRequest",
+    "volunteers.Certificate",
+    "volunteers.SignUp",
+    "volunteers.Activity",
+    "volunteers.Membership",
+    "volunteers.Volunteer",
+    "volunteers.Team",
+    "volunteers.PracticeBody",
     "bulletins.Recipient",
     "bulletins.TypicalProblem",
     "bulletins.Commendation",
@@ -210,6 +220,10 @@ def build_demo(
 
             _say(stdout, _("生成通报、约谈与表彰……"))
             build_bulletins(seed)
+            from chuangwen.demo.volunteers import build_volunteers
+
+            _say(stdout, _("生成志愿服务：阵地、队伍、志愿者、活动与服务时长……"))
+            build_volunteers(seed, timezone.now())
         record(None, "demo.build", detail={"scale": spec.name, "seed": seed, "sites": summary.sites.total()})
     summary.seconds = time.perf_counter() - started
     return summary

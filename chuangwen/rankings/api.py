@@ -74,6 +74,15 @@ class RowOut(Schema):
         default_factory=dict,
         description="问卷调查明细：wave 调查轮次名称、rates 各指标率（0–1）、n 答卷数",
     )
+    volunteer: Decimal | None = Field(
+        None, description="志愿服务得分：注册率、人均服务时长、活跃率三项封顶分的平均（没有注册志愿者时为空）"
+    )
+    volunteer_detail: dict[str, Any] = Field(
+        default_factory=dict,
+        description="志愿服务明细：registered 注册志愿者、population 18–65 岁常住人口、share 注册率、"
+        "resident_hours 服务时长、hours_per_volunteer 人均时长、active 活跃志愿者、active_share 活跃率、"
+        "months 周期月数、parts 各分项得分",
+    )
     penalty: Decimal = Field(description="扣分")
     penalty_events: dict[str, int] = Field(description="扣分事项次数")
     unranked_reason: str = Field("", description="不排名次的原因（样本不足），排名单位为空")

@@ -57,6 +57,7 @@ from chuangwen.rounds.models import OFFICIAL_KINDS, Round, RoundKind, RoundStatu
 from chuangwen.standards.models import SiteType, Standard
 from chuangwen.surveys.models import Wave
 from chuangwen.surveys.results import unit_scores
+from chuangwen.volunteers.results import Sources, Window, figures
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -130,6 +131,8 @@ class UnitScore:
     survey: Decimal | None = None  # the 问卷调查 component (``SurveyScore``)
     survey_wave_id: int | None = None
     survey_detail: dict[str, Any] = field(default_factory=dict)
+    volunteer: Decimal | None = None  # the 志愿服务 component (``VolunteerScore``)
+    volunteer_detail: dict[str, Any] = field(default_factory=dict)
     penalty_events: dict[str, int] = field(default_factory=dict)
     penalty: Decimal = Decimal(0)
     composite: Decimal | None = None
@@ -249,12 +252,13 @@ class VisitRecord:
 
 
 def components(score: Any) -> dict[str, Decimal | None]:
-    """The composite's components of a ``UnitScore`` or a stored row (no volunteer data yet)."""
+    """The composite's components of a ``UnitScore`` or a stored row."""
     return {
         "onsite": score.onsite,
         "rectification": score.rectification,
         "materials": score.materials,
         "survey": score.survey,
+        "volunteer": score.volunteer,
     }
 
 
@@ -292,6 +296,61 @@ def survey_scores(wanted: Iterable[int], as_of: datetime) -> dict[int, SurveySco
     return out
 
 
+@dataclass(frozen=True)
+class VolunteerScore:
+    """The 志愿服务 component of one unit (``formulas.volunteer_parts``/``volunteer_score``) and the figures
+    behind it, as stored with a published row (``detail``)."""
+
+    score: Decimal | None
+    detail: dict[str, Any]
+
+
+def period_months(period: Period) -> Decimal:
+    """A month is one month; any other period counts its days ÷ 30 (the hours target scales with it)."""
+    if period.kind == "month":
+        return Decimal(1)
+    return Decimal((period.end - period.start).days) / Decimal(30)
+
+
+def volunteer_scores(
+    period: Period, units: list[Unit], as_of: datetime, config: RankingConfig
+) -> dict[int, VolunteerScore]:
+    """Ranked unit id → its volunteer component at ``as_of``; a unit without any registered volunteer in its
+    subtree has none (the composite renormalises). Figures come from ``volunteers.results`` over the unit's
+    whole subtree: volunteers registered there (not left), the residents aged 18–65 of its population figures,
+    and the confirmed hours its volunteers served in activities that ended in the period."""
+    window = Window(period.start, period.end, period.month)
+    found = figures(units, window, sources=Sources.everything(), as_of=as_of)
+    months = period_months(period)
+    out = {}
+    for pk, f in found.items():
+        if not f.registered:
+            continue
+        parts = formulas.volunteer_parts(
+            f.registered, f.population, f.resident_minutes, f.active, months, config.volunteer
+        )
+        score = formulas.volunteer_score(parts)
+        detail = {
+            "registered": f.registered,
+            "population": f.population,
+            "share": _text(f.share),
+            "resident_hours": str(f.resident_hours),
+            "hours_per_volunteer": str(
+                formulas.q_score(Decimal(f.resident_minutes) / 60 / Decimal(f.registered))
+            ),
+            "active": f.active,
+            "active_share": _text(f.active_share),
+            "months": str(months.quantize(Decimal("0.01"))),
+            "parts": {name: _text(_rounded(value)) for name, value in parts.items()},
+        }
+        out[pk] = VolunteerScore(score, detail)
+    return out
+
+
+def _text(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None
+
+
 @dataclass
 class Scene:
     """The records of one level for one period, loaded once: the weighted visits, the case rows and the
@@ -307,6 +366,7 @@ class Scene:
     penalty_events: dict[int, dict[str, int]]
     materials: dict[int, MaterialsTally] = field(default_factory=dict)  # unit of the level → 网上申报 tally
     surveys: dict[int, SurveyScore] = field(default_factory=dict)  # unit of the level → 问卷调查 component
+    volunteers: dict[int, VolunteerScore] = field(default_factory=dict)  # unit of the level → 志愿服务
 
     @classmethod
     def load(
@@ -329,6 +389,7 @@ class Scene:
             _load_penalties(period, level_of, wanted, as_of),
             materials_tallies(level_of, as_of),
             survey_scores(wanted, as_of),
+            volunteer_scores(period, level_of.units, as_of, config),
         )  # fmt: skip
 
     def evaluate(self, closed: Iterable[int] = ()) -> dict[int, UnitScore]:
@@ -364,6 +425,9 @@ class Scene:
             if survey is not None:
                 score.survey, score.survey_wave_id = survey.score, survey.wave_id
                 score.survey_detail = survey.detail
+            volunteer = self.volunteers.get(pk)
+            if volunteer is not None:
+                score.volunteer, score.volunteer_detail = volunteer.score, volunteer.detail
         impute_rectification(out.values())
         for pk, score in out.items():
             self._combine(score, self.penalty_events.get(pk, {}))
@@ -504,6 +568,7 @@ __all__ = [
     "Scene",
     "SurveyScore",
     "UnitScore",
+    "VolunteerScore",
     "Weigher",
     "active_standard",
     "case_counts",
@@ -522,5 +587,6 @@ __all__ = [
     "scored_visits",
     "standard_of",
     "survey_scores",
+    "volunteer_scores",
     "weighted_scores",
 ]

@@ -27,6 +27,8 @@ INDICATORS = WEIGHT_NAMES["rectification_weights"]
 PENALTIES = WEIGHT_NAMES["penalties"]
 # The parts of the 网上申报 component (chuangwen/materials/component.py).
 MATERIALS_PARTS = WEIGHT_NAMES["materials_weights"]
+# The targets of the 志愿服务 component (formulas.volunteer_score).
+VOLUNTEER_TARGETS = WEIGHT_NAMES["volunteer_targets"]
 # Indicators where a higher rate is worse: they enter the rectification score as (1 − rate).
 NEGATIVE = frozenset({"rework_rate", "overdue_rate", "extension_rate", "recurrence_rate"})
 
@@ -49,6 +51,11 @@ COMPONENT_NAMES = {
 MATERIALS_PART_NAMES = {
     "completion_rate": gettext_lazy("申报完成率"),
     "return_rate": gettext_lazy("材料退回率"),
+}
+VOLUNTEER_PART_NAMES = {
+    "registration_share": gettext_lazy("注册志愿者占常住人口（18–65 岁）比例"),
+    "hours_per_volunteer": gettext_lazy("注册志愿者人均服务时长"),
+    "active_share": gettext_lazy("活跃志愿者比例"),
 }
 PENALTY_NAMES = {
     "falsified_rectification": gettext_lazy("整改弄虚作假（抽查复核不通过）"),
@@ -73,6 +80,7 @@ class RankingConfig:
     selfcheck_gap: Decimal
     selfcheck_min_pairs: int
     materials: dict[str, Decimal]  # weights of the 网上申报 component's completion and return rates
+    volunteer: dict[str, Decimal]  # targets of the 志愿服务 component (``formulas.volunteer_score``)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON values, as stored with a ranking snapshot."""
@@ -88,6 +96,7 @@ class RankingConfig:
             "selfcheck_gap": str(self.selfcheck_gap),
             "selfcheck_min_pairs": self.selfcheck_min_pairs,
             "materials": {k: str(v) for k, v in self.materials.items()},
+            "volunteer": {k: str(v) for k, v in self.volunteer.items()},
         }
 
 
@@ -118,6 +127,7 @@ def from_parameters(parameters: dict[str, Any] | None) -> RankingConfig:
         selfcheck_gap=_d(values["selfcheck_gap"]),
         selfcheck_min_pairs=int(values["selfcheck_min_pairs"]),
         materials=_weights(values["materials_weights"], MATERIALS_PARTS),
+        volunteer={name: _d(values["volunteer_targets"][name]) for name in VOLUNTEER_TARGETS},
     )
     if not any(config.composite.values()):
         raise ValueError(_("综合指数的权重不能全部为 0"))

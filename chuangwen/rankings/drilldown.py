@@ -32,6 +32,8 @@ from chuangwen.rankings.config import (
     INDICATORS,
     NEGATIVE,
     PENALTY_NAMES,
+    VOLUNTEER_PART_NAMES,
+    VOLUNTEER_TARGETS,
     RankingConfig,
     from_snapshot,
 )
@@ -95,6 +97,8 @@ class Drilldown:
     penalties: list[dict[str, Any]]
     # The 问卷调查 component's wave and the measure rates it averages ((label, "62.5%")), if the row has one.
     survey_rates: list[tuple[str, str]] = field(default_factory=list)
+    # The 志愿服务 component's sub-scores: label, the unit's value, the target (for the period) and the part.
+    volunteer_parts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def counts_match(self) -> bool:
@@ -157,6 +161,37 @@ def survey_rates(row: RankingRow) -> list[tuple[str, str]]:
     """The measure rates the row's 问卷调查 score averages, labelled, as percentages with one decimal."""
     rates = (row.survey_detail or {}).get("rates", {})
     return [(str(label), pct(float(rates[code]))) for code, label in Measure.choices if code in rates]
+
+
+def volunteer_parts(row: RankingRow, config: RankingConfig) -> list[dict[str, Any]]:
+    """The sub-scores the row's 志愿服务 score averages, from the figures stored with it and the snapshot's
+    targets (the hours target × the period's months)."""
+    detail = row.volunteer_detail or {}
+    if not detail:
+        return []
+    months = Decimal(str(detail.get("months") or 1))
+    values = {
+        "registration_share": detail.get("share"),
+        "hours_per_volunteer": detail.get("hours_per_volunteer"),
+        "active_share": detail.get("active_share"),
+    }
+    parts = detail.get("parts") or {}
+    out = []
+    for name in VOLUNTEER_TARGETS:
+        target = config.volunteer.get(name, Decimal(0))
+        if name == "hours_per_volunteer":
+            target = formulas.q_score(target * months)
+        out.append(
+            {
+                "name": name,
+                "label": VOLUNTEER_PART_NAMES[name],
+                "value": values[name],
+                "target": target,
+                "score": parts.get(name),
+                "share": name != "hours_per_volunteer",
+            }
+        )
+    return out
 
 
 def drilldown(ranking: Ranking, row: RankingRow) -> Drilldown:
@@ -232,4 +267,5 @@ def drilldown(ranking: Ranking, row: RankingRow) -> Drilldown:
         components=parts,
         penalties=penalties,
         survey_rates=survey_rates(row),
+        volunteer_parts=volunteer_parts(row, config),
     )

@@ -119,3 +119,45 @@ def competition_ranks(values: Mapping[int, Decimal | None]) -> dict[int, int | N
             rank, previous = position, value
         ranks[key] = rank
     return ranks
+
+
+def capped_part(value: Decimal | None, target: Decimal) -> Decimal | None:
+    """100 × value ÷ target, at most 100; None without a value (or a target)."""
+    if value is None or target <= 0:
+        return None
+    return min(HUNDRED, HUNDRED * Decimal(value) / target)
+
+
+def volunteer_parts(
+    registered: int,
+    population: int | None,
+    resident_minutes: int,
+    active: int,
+    months: Decimal,
+    targets: Mapping[str, Decimal],
+) -> dict[str, Decimal | None]:
+    """The three capped sub-scores of the 志愿服务 component (0–100 each, unrounded):
+
+    - registration_share: (registered ÷ residents aged 18–65) against its target; None without a population;
+    - hours_per_volunteer: (confirmed hours of the unit's volunteers ÷ registered) against the monthly
+      target × the period's length in months;
+    - active_share: (volunteers with a confirmed record ÷ registered) against its target.
+
+    Without registered volunteers every part is None (the component drops out)."""
+    if registered <= 0:
+        return dict.fromkeys(("registration_share", "hours_per_volunteer", "active_share"))
+    share = Decimal(registered) / Decimal(population) if population else None
+    hours_each = Decimal(resident_minutes) / 60 / Decimal(registered)
+    return {
+        "registration_share": capped_part(share, targets["registration_share"]),
+        "hours_per_volunteer": capped_part(hours_each, targets["hours_per_volunteer"] * months),
+        "active_share": capped_part(Decimal(active) / Decimal(registered), targets["active_share"]),
+    }
+
+
+def volunteer_score(parts: Mapping[str, Decimal | None]) -> Decimal | None:
+    """The plain mean of the sub-scores that have a value, rounded to 0.01; None when none has one."""
+    known = [value for value in parts.values() if value is not None]
+    if not known:
+        return None
+    return q_score(sum(known, Decimal(0)) / len(known))

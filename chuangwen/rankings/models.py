@@ -104,6 +104,9 @@ class RankingRow(WriteOnce):
     )
     # The wave's name and the unit's measure rates behind ``survey`` as they stood when published.
     survey_detail = models.JSONField(_("问卷调查指标率"), default=dict, blank=True)
+    volunteer = models.DecimalField(_("志愿服务得分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    # The figures behind ``volunteer`` as they stood when published (registered, population, hours, parts …).
+    volunteer_detail = models.JSONField(_("志愿服务明细"), default=dict, blank=True)
     indicators = models.JSONField(_("整改指标"), default=dict)
     counts = models.JSONField(_("整改指标分子"), default=dict)
     penalty = models.DecimalField(_("扣分"), max_digits=7, decimal_places=2, default=0)

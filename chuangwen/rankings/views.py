@@ -150,6 +150,7 @@ RANKING_COLUMNS = [
     gettext_lazy("网上申报得分"),
     gettext_lazy("问卷调查得分"),
     gettext_lazy("问卷调查轮次"),
+    gettext_lazy("志愿服务得分"),
     gettext_lazy("扣分"),
 ]
 
@@ -174,6 +175,7 @@ def ranking_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
             num(r["materials"]),
             num(r["survey"]),
             r["survey_detail"].get("wave", ""),
+            num(r["volunteer"]),
             r["penalty"],
         ]
         for r in rows

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.utils.translation import gettext_noop
+
 from chuangwen.org.distance import haversine_m
 
 # 星级: cumulative confirmed hours from which a volunteer holds each star (一星 … 五星).
@@ -44,16 +46,16 @@ def parse_id_number(text: str, today: date) -> Identity:
     the reason in Chinese."""
     value = text.strip().upper()
     if not _ID_RE.match(value):
-        raise ValueError("身份证号应为 18 位（最后一位可为 X）")
+        raise ValueError(gettext_noop("身份证号应为 18 位（最后一位可为 X）"))
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != value[17]:
-        raise ValueError("身份证号校验位不正确")
+        raise ValueError(gettext_noop("身份证号校验位不正确"))
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise ValueError("身份证号中的出生日期无效") from None
+        raise ValueError(gettext_noop("身份证号中的出生日期无效")) from None
     if born > today or born.year < today.year - 120:
-        raise ValueError("身份证号中的出生日期无效")
+        raise ValueError(gettext_noop("身份证号中的出生日期无效"))
     return Identity(born.year, "m" if int(value[16]) % 2 else "f", value[-4:], value)
 
 

@@ -47,6 +47,7 @@ SKILLS_MAX, SKILL_LEN = 20, 20
 PLACES_MAX, RADIUS_RANGE = 5000, (30, 2000)
 ACTIVITY_MAX_HOURS = 24
 CORRECTION_REASON_MAX = 200
+CASES_MAX = 50
 
 
 class Refused(Exception):
@@ -118,10 +119,13 @@ def _next_number(year: int) -> str:
     return f"{prefix}{seq:07d}"
 
 
-def register(reg: Registration, *, now: datetime | None = None) -> Volunteer:
+def register(
+    reg: Registration, *, now: datetime | None = None, account: User | None = None, password_hash: str = ""
+) -> Volunteer:
     """Self-registration: checks every field first, then creates the account (username = phone) and the
     volunteer with the next uniform number. One person, one volunteer: the ID number's keyed hash is
-    unique."""
+    unique. ``account`` enrols an existing volunteer account instead of creating one; ``password_hash`` (an
+    already hashed password, for bulk enrolment such as the demo's) replaces hashing ``reg.password``."""
     now = now or timezone.now()
     name = reg.name.strip()
     if not name or len(name) > NAME_MAX:
@@ -132,7 +136,7 @@ def register(reg: Registration, *, now: datetime | None = None) -> Volunteer:
     try:
         identity = rules.parse_id_number(reg.id_number, timezone.localdate(now))
     except ValueError as exc:
-        raise Refused("invalid", _(str(exc)), "id_number") from None
+        raise Refused("invalid", _(str(exc)), "id_number") from None  # rules marks them gettext_noop
     age = rules.age_in(timezone.localdate(now).year, identity.birth_year)
     if age < settings.VOLUNTEER_MIN_AGE:
         raise Refused(
@@ -145,21 +149,30 @@ def register(reg: Registration, *, now: datetime | None = None) -> Volunteer:
         raise Refused("invalid", _("请选择所在社区"), "unit")
     skills = _clean_list(reg.skills, "skills")
     availability = _clean_list(reg.availability, "availability")
-    try:
-        validate_password(reg.password)
-    except ValidationError as exc:
-        raise Refused("invalid", "；".join(exc.messages), "password") from None
+    if account is None and not password_hash:
+        try:
+            validate_password(reg.password)
+        except ValidationError as exc:
+            raise Refused("invalid", "；".join(exc.messages), "password") from None
+    if account is not None and (account.role != Role.VOLUNTEER or hasattr(account, "volunteer")):
+        raise Refused("invalid", _("该账号不是志愿者账号或已有志愿者记录"), "account")
     digest = id_hash(identity.normalised)
     if Volunteer.objects.filter(id_hash=digest).exists():
         raise Refused("duplicate", _("该身份证号已注册为志愿者"), "id_number")
-    if User.objects.filter(username=phone).exists():
+    if account is None and User.objects.filter(username=phone).exists():
         raise Refused("duplicate", _("该手机号已注册，请直接登录"), "phone")
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                user = User(username=phone, role=Role.VOLUNTEER, unit=unit, full_name=name, phone=phone)
-                user.set_password(reg.password)
-                user.save()
+                user = account or User(
+                    username=phone, role=Role.VOLUNTEER, unit=unit, full_name=name, phone=phone
+                )
+                if account is None:
+                    if password_hash:
+                        user.password = password_hash
+                    else:
+                        user.set_password(reg.password)
+                    user.save()
                 volunteer = Volunteer.objects.create(
                     number=_next_number(timezone.localdate(now).year),
                     user=user,
@@ -309,7 +322,9 @@ def post_activity(team: Team, user: User, draft: ActivityDraft, *, now: datetime
         site = Site.objects.visible_to(user).filter(pk=draft.site_id).first()
         if site is None:
             raise Refused("invalid", _("点位不存在或不在本单位范围内"), "site_id")
-    cases = list(Case.objects.visible_to(user).filter(pk__in=draft.case_ids[:50]))
+    if len(set(draft.case_ids)) > CASES_MAX:
+        raise Refused("invalid", _("一项活动最多关联 %(n)d 个案卷") % {"n": CASES_MAX}, "case_ids")
+    cases = list(Case.objects.visible_to(user).filter(pk__in=set(draft.case_ids)))
     if len(cases) != len(set(draft.case_ids)):
         raise Refused("invalid", _("案卷不存在或不在本单位范围内"), "case_ids")
     with transaction.atomic():
@@ -483,6 +498,8 @@ def check_out(
         if done.volunteer_id != volunteer.pk:
             raise Refused("invalid", _("请求编号重复"), "client_id")
         return done
+    if activity.state == ActivityState.CANCELLED:
+        raise Refused("closed", _("活动已取消"), "activity")
     distance = _check_place_and_code(activity, code, position, now, leaving=True)
     with transaction.atomic():
         signup = SignUp.objects.select_for_update().filter(activity=activity, volunteer=volunteer).first()

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 NAV_PAGES = [
     "home", "org:tree", "sites:list", "cases:list", "standards:list", "rounds:list",
     "dashboards:overview", "report_triage:list", "rankings:list", "notify:inbox", "admin:index",
+    "volunteers:hub", "volunteer_public:me",
 ]  # fmt: skip
 CASE_VIEWS = ["cases:board", "cases:disputes", "cases:instruction_new", "cases:hotline", "cases:map"]
 

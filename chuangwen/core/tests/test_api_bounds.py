@@ -77,11 +77,23 @@ PARAMS = numeric_params()
 # A request each operation with a body or a form accepts apart from the parameter under test, so that the
 # bad value is the only thing wrong with it.
 DEADLINE = "2026-12-20T18:00:00+08:00"
+POSITION = {"code": "1", "lat": 30.0, "lng": 120.0, "client_id": "5b0c3a53-4a59-4f7e-9b36-d7c5a0d3c1a2"}
 BODIES: dict[str, dict[str, Any]] = {
     "/cases/{int:case_id}/instructions": {"text": "督办", "deadline": DEADLINE},
     "/cases/instructions": {"title": "问题", "unit_id": 1, "deadline": DEADLINE},
     "/bulletins/{bulletin_id}/typical": {"version": 1, "picks": []},
     "/bulletins/{bulletin_id}/transitions": {"action": "submit"},
+    "/volunteers/requests/{request_id}/transitions": {"action": "approve"},
+    "/volunteers/certificates": {
+        "volunteer_id": 1,
+        "team_id": 1,
+        "period_start": "2026-03-01",
+        "period_end": "2026-03-31",
+    },
+    "/volunteers/activities/{activity_id}/check-in": POSITION,
+    "/volunteers/activities/{activity_id}/check-out": POSITION,
+    "/volunteers/signups/{signup_id}/confirm": {"reason": ""},
+    "/volunteers/activities/{activity_id}/cancel-activity": {"reason": "取消"},
 }
 FORMS: dict[str, dict[str, Any]] = {
     "/evidence": {"client_id": "5b0c3a53-4a59-4f7e-9b36-d7c5a0d3c1a1", "round_id": "1", "site_id": "1"},

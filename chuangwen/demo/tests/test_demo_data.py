@@ -39,6 +39,18 @@ from chuangwen.reports.models import CitizenReport
 from chuangwen.rounds.models import Finding, FindingStatus, Visit
 from chuangwen.sites.models import Site
 from chuangwen.standards.models import CheckItem, Indicator, Standard
+from chuangwen.volunteers import rules
+from chuangwen.volunteers.models import (
+    Activity,
+    Certificate,
+    PracticeBody,
+    RequestState,
+    ServiceRequest,
+    SignUp,
+    SignUpState,
+    Team,
+    Volunteer,
+)
 from chuangwen.workdays.services import is_workday
 
 SMALL_CITY = ScaleSpec("city", 3, 2, 2, 1, 2, 2, 30, cell_lng=0.015, cell_lat=0.0135, grids=True)
@@ -48,7 +60,9 @@ NOW = datetime(2026, 12, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SEED = 7
 
 
-def fingerprint() -> tuple[str, list[tuple[object, ...]], int, list[tuple[object, ...]]]:
+def fingerprint() -> tuple[
+    str, list[tuple[object, ...]], int, list[tuple[object, ...]], list[tuple[object, ...]]
+]:
     """The territory's digest, every visit's round, site, score and time, the number of cases, and every
     material's task, unit, state, dates and file bytes (demo_digest covers the territory only)."""
     rows = Visit.objects.order_by("round__name", "site__code").values_list(
@@ -58,7 +72,10 @@ def fingerprint() -> tuple[str, list[tuple[object, ...]], int, list[tuple[object
         "client_id", "task__indicator__code", "unit__code", "state", "activity_date", "created_at",
         "file__sha256", "body",
     )  # fmt: skip
-    return demo_digest(), list(rows), Case.objects.count(), list(materials)
+    volunteers = Volunteer.objects.order_by("number").values_list(
+        "number", "name", "unit__code", "registered_at", "confirmed_minutes"
+    )
+    return demo_digest(), list(rows), Case.objects.count(), list(materials), list(volunteers)
 
 
 @pytest.fixture(scope="class")
@@ -276,6 +293,34 @@ class TestTheDemoDistrict:
         for report in reports.order_by("tracking_code")[:20]:
             times = list(report.case.events.values_list("at", flat=True))
             assert times == sorted(times) and report.case.opened_at <= times[0]
+
+    def test_it_runs_a_year_of_volunteer_service(self, demo, db):
+        streets = Unit.objects.filter(kind=UnitKind.STREET).count()
+        communities = Unit.objects.filter(kind=UnitKind.COMMUNITY).count()
+        assert PracticeBody.objects.count() == 1 + streets + communities
+        assert Team.objects.count() == streets + 3 and Volunteer.objects.count() >= 300
+        assert not Volunteer.objects.filter(id_hash=None).exists()
+        months = {a.starts_at.astimezone(NOW.tzinfo).strftime("%Y-%m") for a in Activity.objects.all()}
+        assert len(months) >= 12
+        signups = SignUp.objects.all()
+        assert (
+            signups.filter(state=SignUpState.WAITING).exists()
+            and signups.filter(hours_state="confirmed").count() > 500
+        )
+        corrected = signups.filter(hours_state="confirmed").exclude(correction_reason="")
+        assert corrected.exists()
+        for s in signups.filter(hours_state="confirmed")[:200]:
+            span = (s.activity.ends_at - max(s.activity.starts_at, s.signed_in_at)).total_seconds() // 60
+            assert 0 <= s.confirmed_minutes <= span and (
+                s.confirmed_minutes == s.measured_minutes or s.correction_reason
+            )
+        starred = [v for v in Volunteer.objects.all() if rules.stars(v.confirmed_minutes) >= 1]
+        assert starred
+        demo_volunteer = Volunteer.objects.get(user__username="demo_volunteer")
+        assert demo_volunteer.confirmed_minutes > 0 or demo_volunteer.signups.exists()
+        assert Activity.objects.filter(starts_at__gt=NOW).exists()  # still open for sign-up
+        assert set(ServiceRequest.objects.values_list("state", flat=True)) == set(RequestState.values)
+        assert Certificate.objects.count() >= 3 and not Certificate.objects.filter(pdf="").exists()
 
     def test_it_splits_the_online_indicators_of_a_period_among_streets_and_departments(self, demo, db):
         today = timezone.localdate()

@@ -29,6 +29,8 @@ CSRF = re.compile(
     r'(csrfmiddlewaretoken" value="|csrf-token" content="|"csrfToken": "|"X-CSRFToken": "|data-csrf-token=")'
     r'[^"]+'
 )
+# A form's fresh idempotency key (a new one each time the form is shown, as a resend must reuse it).
+CLIENT_ID = re.compile(r'(name="client_id" value=")[0-9a-f-]{36}')
 
 
 def routes(patterns: list[Any], prefix: str = "") -> Iterator[str]:
@@ -51,6 +53,7 @@ def normalise(response: Any, *secrets: str) -> tuple[int, Any]:
         return response.status_code, [list(r) for r in sheet.iter_rows(values_only=True)]
     text = body.decode(errors="replace")
     text = CSRF.sub(r"\1…", text)
+    text = CLIENT_ID.sub(r"\1…", text)
     for secret in secrets:
         text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "ID", text)
     return response.status_code, text

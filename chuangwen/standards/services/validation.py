@@ -58,7 +58,17 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
     "max_declared_share": 0.3,
     "traffic_light_yellow": 0.8,
     # 网上申报 (materials) weighs about 40 % of a national test; on-site and rectification keep their 2 : 1.
-    "composite_weights": {"onsite": 0.4, "rectification": 0.2, "materials": 0.3, "survey": 0.1},
+    # 志愿服务 (volunteer) counts once a unit has registered volunteers; without any it drops out.
+    "composite_weights": {
+        "onsite": 0.4,
+        "rectification": 0.2,
+        "materials": 0.3,
+        "survey": 0.1,
+        "volunteer": 0.1,
+    },
+    # Targets of the volunteer component (rankings/formulas.volunteer_score): registered volunteers per
+    # resident aged 18–65, confirmed hours per registered volunteer and month, share of them active.
+    "volunteer_targets": {"registration_share": 0.13, "hours_per_volunteer": 2, "active_share": 0.3},
     "materials_weights": {"completion_rate": 0.8, "return_rate": 0.2},
     "rectification_weights": {
         "disposal_rate": 0.25,
@@ -82,7 +92,10 @@ WEIGHT_NAMES: dict[str, tuple[str, ...]] = {
         "disposal_rate", "ontime_rate", "rework_rate", "overdue_rate", "extension_rate", "recurrence_rate",
     ),
     "penalties": ("falsified_rectification", "accountability_talk", "commendation"),
+    "volunteer_targets": ("registration_share", "hours_per_volunteer", "active_share"),
 }  # fmt: skip
+# Targets that are shares (0 < value ≤ 1); the other targets only need to be positive.
+SHARE_TARGETS = frozenset({"registration_share", "active_share"})
 PARAMETER_HELP: dict[str, str] = {
     "declared_weight": "申报点位在单位现场得分加权平均中的权重",
     "undeclared_weight": "非申报点位的权重（暗访以非申报点位为主，权重更高）",
@@ -108,6 +121,11 @@ PARAMETER_HELP: dict[str, str] = {
     ),
     "selfcheck_gap": "自查得分比同期官方测评高出该分值即提示自查偏松",
     "selfcheck_min_pairs": "比较自查可靠性所需的最少点位对数",
+    "volunteer_targets": (
+        "志愿服务得分的目标值：注册志愿者占 18–65 岁常住人口比例 registration_share（0–1）、"
+        "注册志愿者人均每月服务时长（小时）hours_per_volunteer、"
+        "活跃志愿者占注册志愿者比例 active_share（0–1）；未列出的项取默认值"
+    ),
 }
 # name -> (kind, lower bound, lower bound inclusive, upper bound)
 PARAMETER_RULES: dict[str, tuple[str, float, bool, float | None]] = {
@@ -124,6 +142,7 @@ PARAMETER_RULES: dict[str, tuple[str, float, bool, float | None]] = {
     "penalties": ("weights", 0, True, None),
     "selfcheck_gap": ("number", 0, True, None),
     "selfcheck_min_pairs": ("integer", 1, True, None),
+    "volunteer_targets": ("targets", 0, False, None),
 }
 
 
@@ -456,6 +475,8 @@ def _check_parameter(
     kind, low, inclusive, high = rule
     if kind == "weights":
         return _check_weights(value, fail, WEIGHT_NAMES.get(name))
+    if kind == "targets":
+        return _check_targets(name, value, fail)
     number = to_decimal(value)
     if number is None or (kind == "integer" and number != number.to_integral_value()):
         fail(_("必须是整数") if kind == "integer" else _("必须是数字"))
@@ -486,6 +507,25 @@ def _check_weights(
         fail(_("权重之和必须大于 0"))
         return None
     return weights
+
+
+def _check_targets(name: str, value: Any, fail: Callable[[str], None]) -> dict[str, float] | None:
+    """Targets over their defaults: each named target a number > 0, a share at most 1."""
+    if not isinstance(value, Mapping) or not value:
+        fail(_("必须是键值对（映射）"))
+        return None
+    names = WEIGHT_NAMES[name]
+    targets: dict[str, float] = dict(DEFAULT_PARAMETERS[name])
+    for key, item in value.items():
+        if str(key) not in names:
+            fail(_("未知项“%(key)s”，可用：%(names)s") % {"key": key, "names": "、".join(names)})
+            return None
+        number = to_decimal(item)
+        if number is None or number <= 0 or (str(key) in SHARE_TARGETS and number > 1):
+            fail(_("目标值“%(key)s”必须大于 0（比例不超过 1）") % {"key": key})
+            return None
+        targets[str(key)] = float(number)
+    return targets
 
 
 def _is_plain(value: Any) -> bool:

@@ -261,6 +261,7 @@ def test_a_refused_interview_stays_on_the_phone_with_the_reason(
     # The interview in progress survives a reload without network (the service worker serves the app).
     choose(page, "aw_campaign", "yes")
     choose(page, "aw_channel", ["tv", "board"])
+    page.wait_for_selector("#app[data-saving='0']", state="attached")  # the draft is in IndexedDB
     page.reload()
     page.wait_for_selector("#app[data-phase=questionnaire]")
     assert page.inner_text("[data-testid=respondent]") == "柳浪社区 · 40–49 岁 男 · 居住满半年"

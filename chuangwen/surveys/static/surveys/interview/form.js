@@ -190,11 +190,22 @@ function renderQuestionnaire(copy, draft, stops) {
   const baseSeconds = { ...(draft.seconds || {}) };
   let runner = null;
   let saving = Promise.resolve();
+  // Saves still in flight, on #app as data-saving: a reload waits for 0 in the tests (and nothing else reads it).
+  let pending = 0;
+  const mark = () => document.getElementById("app")?.setAttribute("data-saving", String(pending));
 
   const save = () => {
     draft.answers = runner.answers();
     draft.seconds = addSeconds(baseSeconds, runner.paradata().seconds);
-    saving = saving.then(() => db.put("drafts", draft)).catch((error) => toast(t("save_failed", { detail: error }), "error"));
+    pending += 1;
+    mark();
+    saving = saving
+      .then(() => db.put("drafts", draft))
+      .catch((error) => toast(t("save_failed", { detail: error }), "error"))
+      .finally(() => {
+        pending -= 1;
+        mark();
+      });
     if (!errors.hidden) showErrors(errors, []);
   };
 
