@@ -325,7 +325,11 @@ def transition(
         raise Refused("invalid", _("未知的操作"), "action")
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = ServiceRequest.objects.select_for_update().select_related("unit", "team").get(pk=request.pk)
+        locked = (
+            ServiceRequest.objects.select_for_update(of=("self",))
+            .select_related("unit", "team")
+            .get(pk=request.pk)
+        )
         if version is not None and version != locked.version:
             raise Refused("conflict", _("该服务需求刚被他人办理，请刷新后再试"), "version")
         if locked.state not in step.sources:

@@ -338,8 +338,17 @@ def cancel_signup(request: HttpRequest, activity_id: IdPath) -> dict[str, Any]:
     return signup_out(signup)
 
 
-def _position(body: PositionIn) -> services.Position:
-    return services.Position(body.lat, body.lng, body.accuracy_m)
+def _pass(request: HttpRequest, activity_id: int, body: PositionIn, leaving: bool) -> dict[str, Any]:
+    """Check-in and check-out alike: the caller's own sign-up, the code, the position, the client id."""
+    volunteer = own_volunteer(user_of(request))
+    activity = activity_of(activity_id)
+    position = services.Position(body.lat, body.lng, body.accuracy_m)
+    act = services.check_out if leaving else services.check_in
+    try:
+        signup = act(activity, volunteer, body.code, position, body.client_id)
+    except services.Refused as exc:
+        raise refused(exc) from None
+    return signup_out(signup)
 
 
 @router.post(
@@ -349,13 +358,7 @@ def _position(body: PositionIn) -> services.Position:
     url_name="volunteer_check_in",
 )
 def check_in(request: HttpRequest, activity_id: IdPath, body: PositionIn) -> dict[str, Any]:
-    volunteer = own_volunteer(user_of(request))
-    activity = activity_of(activity_id)
-    try:
-        signup = services.check_in(activity, volunteer, body.code, _position(body), body.client_id)
-    except services.Refused as exc:
-        raise refused(exc) from None
-    return signup_out(signup)
+    return _pass(request, activity_id, body, leaving=False)
 
 
 @router.post(
@@ -365,13 +368,7 @@ def check_in(request: HttpRequest, activity_id: IdPath, body: PositionIn) -> dic
     url_name="volunteer_check_out",
 )
 def check_out(request: HttpRequest, activity_id: IdPath, body: PositionIn) -> dict[str, Any]:
-    volunteer = own_volunteer(user_of(request))
-    activity = activity_of(activity_id)
-    try:
-        signup = services.check_out(activity, volunteer, body.code, _position(body), body.client_id)
-    except services.Refused as exc:
-        raise refused(exc) from None
-    return signup_out(signup)
+    return _pass(request, activity_id, body, leaving=True)
 
 
 @router.get(
