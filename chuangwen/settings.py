@@ -426,8 +426,13 @@ CONTENT_SECURITY_POLICY_REPORT_ONLY: dict[str, Any] | None = (
 # --- Photo checks of rectification photos (cases/photochecks.py) ------------------------------------------
 # A photo taken farther than this from the problem (after allowing for its GPS accuracy) is flagged.
 CASES_PHOTO_MAX_DISTANCE_M = float(os.environ.get("CASES_PHOTO_MAX_DISTANCE_M", "200"))
-# Perceptual hashes at most this many bits apart (of 64) count as the same picture.
+# Perceptual hashes at most this many bits apart (of 64) count as the same picture when the photos are too
+# plain for the keypoint comparison (evidence/forensics.py) to align them.
 CASES_PHASH_MAX_DISTANCE = int(os.environ.get("CASES_PHASH_MAX_DISTANCE", "6"))
+# Reuse of another case's photo: the nearest stored hashes within this many bits (the photo's and its mirror
+# image's) are compared by keypoints, at most CASES_REUSE_CANDIDATES of them.
+CASES_REUSE_CANDIDATE_BITS = int(os.environ.get("CASES_REUSE_CANDIDATE_BITS", "20"))
+CASES_REUSE_CANDIDATES = int(os.environ.get("CASES_REUSE_CANDIDATES", "8"))
 
 # --- Cases (docs/cases.md) ----------------------------------------------------------------------------
 # Share of cases picked at random when closed for a second check by another verifier (抽查复核).

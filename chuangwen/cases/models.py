@@ -348,6 +348,9 @@ class PhotoFlag(models.Model):
         related_name="+",
     )
     detail = models.CharField(_("说明"), max_length=300, blank=True)
+    # The keypoint comparison behind a same_as_problem or reused flag (evidence.forensics.Comparison): changed
+    # share, inliers, mirrored, overlap; empty when the photos were too plain and the hashes decided.
+    comparison = models.JSONField(_("比对结果"), default=dict, blank=True)
     created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
 
     class Meta:

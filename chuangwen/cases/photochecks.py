@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from chuangwen.cases.models import Case, CaseEvent, PhotoCheck, PhotoCheckState, PhotoFlag, PhotoFlagKind
-from chuangwen.evidence.derivatives import hamming, near_duplicates
+from chuangwen.evidence import forensics
+from chuangwen.evidence.derivatives import hamming, near_duplicates, phash
 from chuangwen.evidence.models import Evidence
 from chuangwen.org.distance import haversine_m
 from chuangwen.rounds.models import Finding
@@ -131,34 +135,132 @@ def _place(where: tuple[float, float] | None, photo: Evidence) -> PhotoFlag | No
     return PhotoFlag(evidence=photo, kind=K.FAR_FROM_SITE, detail=detail)
 
 
-def _same_as_problem(problem: QuerySet[Evidence], photo: Evidence) -> PhotoFlag | None:
-    near = near_duplicates(photo.phash, max_phash_bits(), problem)
-    if not near:
+# --- is it a copy? -----------------------------------------------------------------------------------------
+
+
+class Prints:
+    """The photos of one check prepared for the keypoint comparison, each read and prepared once."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, forensics.Prepared | None] = {}
+
+    def of(self, photo: Evidence) -> forensics.Prepared | None:
+        if photo.pk not in self._done:
+            self._done[photo.pk] = _prepare(photo)
+        return self._done[photo.pk]
+
+
+def _prepare(photo: Evidence, keep_colour: bool = False) -> forensics.Prepared | None:
+    """The stored original prepared for comparison; None when it cannot be read (the hashes decide)."""
+    try:
+        with default_storage.open(photo.file.name, "rb") as handle:
+            return forensics.prepare_bytes(handle.read(), keep_colour)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        logger.warning("photo %s cannot be compared: %s", photo.pk, exc)
         return None
-    other_id, distance = near[0]
-    detail = _("与问题照片几乎相同（感知哈希相差 %(bits)s 位）") % {"bits": distance}
-    return PhotoFlag(evidence=photo, kind=K.SAME_AS_PROBLEM, other_evidence_id=other_id, detail=detail)
 
 
-def reused_detail(code: str, bits: int) -> str:
-    return _("与案卷 %(code)s 的照片几乎相同（感知哈希相差 %(bits)s 位）") % {"code": code, "bits": bits}
+def _copy_of(
+    reference: Evidence, photo: Evidence, prints: Prints
+) -> tuple[bool, forensics.Comparison | None]:
+    """Is ``photo`` a copy of ``reference``? By keypoints when both can be aligned: a copy changes nothing
+    after alignment, a genuine fix from the same spot changes the problem's place. Photos too plain to align
+    fall back to their perceptual hashes (within ``CASES_PHASH_MAX_DISTANCE`` bits)."""
+    ref, target = prints.of(reference), prints.of(photo)
+    if ref is not None and target is not None:
+        result = forensics.compare(ref, target)
+        if result.verdict != "unrelated":
+            return result.is_copy, result
+    close = (
+        bool(reference.phash and photo.phash) and hamming(reference.phash, photo.phash) <= max_phash_bits()
+    )
+    return close, None
 
 
-def _reused(case: Case, others: QuerySet[Evidence], photo: Evidence) -> PhotoFlag | None:
-    for other_id, distance in near_duplicates(photo.phash, max_phash_bits(), others):
-        holder = cases_holding(other_id, case, Case.objects.all()).first()
-        if holder is None:  # cannot happen for rows of ``others``; be safe rather than name nothing
+def comparison_summary(result: forensics.Comparison | None) -> dict[str, Any]:
+    if result is None:
+        return {}
+    return {
+        "changed": result.changed,
+        "inliers": result.inliers,
+        "mirrored": result.mirrored,
+        "overlap": result.overlap,
+    }
+
+
+def copy_detail(summary: dict[str, Any], bits: int | None) -> str:
+    """How the copy was recognised (``comparison_summary``, else the hash distance), in words the verifier
+    can check against the comparison image."""
+    if not summary:
+        return _("感知哈希相差 %(bits)s 位") % {"bits": bits}
+    detail = _("对齐后仅 %(share)s%% 的区域不同，%(inliers)s 个特征点吻合") % {
+        "share": round(float(summary["changed"]) * 100),
+        "inliers": summary["inliers"],
+    }
+    return detail + (_("，已被镜像翻转") if summary.get("mirrored") else "")
+
+
+def _same_as_problem(problem: QuerySet[Evidence], photo: Evidence, prints: Prints) -> PhotoFlag | None:
+    for other in problem:
+        copied, result = _copy_of(other, photo, prints)
+        if not copied:
             continue
-        detail = reused_detail(holder.code, distance)
-        return PhotoFlag(evidence=photo, kind=K.REUSED, other_evidence_id=other_id, detail=detail)
+        bits = hamming(other.phash, photo.phash) if other.phash and photo.phash else None
+        summary = comparison_summary(result)
+        detail = _("与问题照片是同一张照片（%(how)s）") % {"how": copy_detail(summary, bits)}
+        return PhotoFlag(
+            evidence=photo,
+            kind=K.SAME_AS_PROBLEM,
+            other_evidence_id=other.pk,
+            detail=detail,
+            comparison=summary,
+        )
     return None
 
 
-def _flags_of(case: Case, photo: Evidence) -> list[PhotoFlag]:
+def reused_detail(code: str, how: str) -> str:
+    return _("与案卷 %(code)s 的照片是同一张照片（%(how)s）") % {"code": code, "how": how}
+
+
+def reuse_candidates(photo: Evidence, others: QuerySet[Evidence], prints: Prints) -> list[int]:
+    """The stored photos nearest to this one and to its mirror image by perceptual hash: the few worth the
+    keypoint comparison."""
+    hashes = [photo.phash]
+    prepared = prints.of(photo)
+    if prepared is not None:
+        hashes.append(phash(Image.fromarray(np.ascontiguousarray(prepared.grey[:, ::-1]))))
+    found: dict[int, int] = {}
+    for value in hashes:
+        for pk, distance in near_duplicates(value, int(settings.CASES_REUSE_CANDIDATE_BITS), others):
+            found[pk] = min(distance, found.get(pk, 64))
+    ranked = sorted(found.items(), key=lambda pair: (pair[1], pair[0]))
+    return [pk for pk, _distance in ranked[: int(settings.CASES_REUSE_CANDIDATES)]]
+
+
+def _reused(case: Case, others: QuerySet[Evidence], photo: Evidence, prints: Prints) -> PhotoFlag | None:
+    ranked = reuse_candidates(photo, others, prints)
+    candidates = Evidence.objects.in_bulk(ranked)
+    for other_id in ranked:
+        other = candidates[other_id]
+        copied, result = _copy_of(other, photo, prints)
+        if not copied:
+            continue
+        holder = cases_holding(other_id, case, Case.objects.all()).first()
+        if holder is None:  # cannot happen for rows of ``others``; be safe rather than name nothing
+            continue
+        summary = comparison_summary(result)
+        detail = reused_detail(holder.code, copy_detail(summary, hamming(other.phash, photo.phash)))
+        return PhotoFlag(
+            evidence=photo, kind=K.REUSED, other_evidence_id=other_id, detail=detail, comparison=summary
+        )
+    return None
+
+
+def _flags_of(case: Case, photo: Evidence, prints: Prints) -> list[PhotoFlag]:
     found = [_before_open(case, photo), _place(case_location(case), photo)]
     if photo.phash:  # not yet computed: the worker's photo_hashed signal runs the checks again
-        found.append(_same_as_problem(problem_photos(case), photo))
-        found.append(_reused(case, other_case_photos(case), photo))
+        found.append(_same_as_problem(problem_photos(case), photo, prints))
+        found.append(_reused(case, other_case_photos(case), photo, prints))
     return [flag for flag in found if flag is not None]
 
 
@@ -170,9 +272,10 @@ def check_photos(event: CaseEvent) -> list[PhotoFlag]:
         return []
     case = Case.objects.select_related("site").get(pk=event.case_id)
     found: list[PhotoFlag] = []
+    prints = Prints()
     with translation.override(settings.LANGUAGE_CODE):
         for photo in event.photos.order_by("pk"):
-            found.extend(_flags_of(case, photo))
+            found.extend(_flags_of(case, photo, prints))
     for flag in found:
         flag.case, flag.event = case, event
     PhotoFlag.objects.bulk_create(found, ignore_conflicts=True)
@@ -242,6 +345,13 @@ class FlagView:
     label: str
     detail: str
     other_evidence_id: int | None
+    flag_id: int = 0
+    comparison: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def comparable(self) -> bool:
+        """A keypoint comparison the viewer may see drawn: both photos visible to the viewer."""
+        return bool(self.comparison) and self.other_evidence_id is not None
 
 
 def _reused_view(flag: PhotoFlag, visible: QuerySet[Case]) -> tuple[str, int | None]:
@@ -250,7 +360,8 @@ def _reused_view(flag: PhotoFlag, visible: QuerySet[Case]) -> tuple[str, int | N
     if other is not None and other.phash and flag.evidence.phash:
         holder = cases_holding(other.pk, flag.case, visible).first()
         if holder is not None:
-            return reused_detail(holder.code, hamming(flag.evidence.phash, other.phash)), other.pk
+            how = copy_detail(flag.comparison, hamming(flag.evidence.phash, other.phash))
+            return reused_detail(holder.code, how), other.pk
     return str(K.REUSED.label), None
 
 
@@ -264,8 +375,27 @@ def flags_for(case: Case, user: User) -> list[FlagView]:
         if flag.kind == K.REUSED:
             detail, other_id = _reused_view(flag, visible)
         label = str(K(flag.kind).label)
-        views.append(FlagView(flag.evidence_id, flag.event_id, flag.kind, label, detail, other_id))
+        views.append(
+            FlagView(
+                flag.evidence_id, flag.event_id, flag.kind, label, detail, other_id, flag.pk, flag.comparison
+            )
+        )
     return views
+
+
+def comparison_image(case: Case, user: User, flag_id: int) -> bytes | None:
+    """The drawn keypoint comparison of one flag of ``case`` (which must come from ``visible_to(user)``):
+    the other photo, this one aligned onto it, and where they differ. None when the flag has no comparison
+    the viewer may see (another unit's photo, a decision by hashes) or a photo cannot be read."""
+    view = next((f for f in flags_for(case, user) if f.flag_id == flag_id and f.comparable), None)
+    if view is None or view.other_evidence_id is None:
+        return None
+    photos = Evidence.objects.in_bulk([view.evidence_id, view.other_evidence_id])
+    reference = _prepare(photos[view.other_evidence_id], keep_colour=True)
+    candidate = _prepare(photos[view.evidence_id], keep_colour=True)
+    if reference is None or candidate is None:
+        return None
+    return forensics.comparison_image(reference, candidate, forensics.compare(reference, candidate))
 
 
 @dataclass(frozen=True)

@@ -24,4 +24,7 @@ urlpatterns = [
     path("<int:pk>/act/<str:action>/", views.case_act, name="act"),
     path("<int:pk>/photo-checks/", views.photo_checks, name="photo_checks"),
     path("<int:pk>/photo-checks/<int:event_id>/recheck/", views.photo_recheck, name="photo_recheck"),
+    path(
+        "<int:pk>/photo-flags/<int:flag_id>/comparison.jpg", views.photo_comparison, name="photo_comparison"
+    ),
 ]

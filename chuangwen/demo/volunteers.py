@@ -156,7 +156,11 @@ def _activity(rng: random.Random, team: Team, kind: str, day: date) -> Activity:
 
     cases = []
     if kind == "清洁" and site is not None:
-        cases = list(Case.objects.filter(site=site, state__in=OPEN_STATES).values_list("pk", flat=True)[:5])
+        cases = list(
+            Case.objects.filter(site=site, state__in=OPEN_STATES)
+            .order_by("code")
+            .values_list("pk", flat=True)[:5]
+        )
     draft = services.ActivityDraft(
         title=title[:100], place=place, lat=lat, lng=lng, starts_at=starts,
         ends_at=starts + timedelta(hours=hours), places=rng.randint(5, 9), category=kind,
@@ -231,14 +235,19 @@ def build_volunteers(seed: int, now: datetime) -> VolunteerSummary:
     }
     for first in firsts[1:]:
         for team in street_teams:
-            crowd = [m.volunteer for m in team.memberships.select_related("volunteer")]
+            crowd = [
+                m.volunteer
+                for m in team.memberships.select_related("volunteer").order_by("volunteer__number")
+            ]
             for kind, day in (("劝导", first + timedelta(days=rng.randint(4, 12))),
                               ("清洁", first + timedelta(days=rng.randint(14, 24)))):  # fmt: skip
                 a = _activity(rng, team, kind, day)
                 summary.activities += 1
                 summary.confirmed += _serve(rng, a, crowd, regulars[team.pk], now)
         team = public_teams[first.month % len(public_teams)]
-        crowd = [m.volunteer for m in team.memberships.select_related("volunteer")]
+        crowd = [
+            m.volunteer for m in team.memberships.select_related("volunteer").order_by("volunteer__number")
+        ]
         a = _activity(rng, team, PUBLIC_TEAMS[first.month % len(public_teams)][1], first + timedelta(days=9))
         summary.activities += 1
         summary.confirmed += _serve(rng, a, crowd, [], now)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -64,12 +65,25 @@ class EventOut(Schema):
     photo_ids: list[int] = Field(description="照片（证据 ID）")
 
 
+class ComparisonOut(Schema):
+    changed: float = Field(description="对齐后不同区域占比（0–1）")
+    inliers: int = Field(description="几何校验后吻合的特征点数")
+    mirrored: bool = Field(description="整改照片是否被镜像翻转")
+    overlap: float = Field(description="整改照片覆盖相似照片的面积占比（0–1）")
+
+
 class PhotoFlagOut(Schema):
     evidence_id: int = Field(description="整改照片（证据 ID）")
     kind: str = Field(description="疑点：before_open、far_from_site、same_as_problem、reused、no_location")
     label: str = Field(description="疑点名称")
     detail: str = Field(description="说明")
     other_evidence_id: int | None = Field(description="相似的照片（证据 ID）；调用者无权查看的案卷的照片为空")
+    comparison: ComparisonOut | None = Field(
+        description="特征点比对结果（同一张照片、重复使用的疑点）；照片过于单调时按感知哈希判定，为空"
+    )
+    comparison_url: str | None = Field(
+        description="比对图（相似照片、对齐后的整改照片、差异）的地址；无权查看时为空"
+    )
 
 
 class PhotoCheckOut(Schema):
@@ -97,6 +111,10 @@ def instruction_out(case: Case) -> list[dict[str, Any]]:
         }
         for item, overdue in instruction_rows(case, timezone.now())
     ]  # fmt: skip
+
+
+def comparison_url(case: Case, flag: photochecks.FlagView) -> str | None:
+    return reverse("cases:photo_comparison", args=[case.pk, flag.flag_id]) if flag.comparable else None
 
 
 class CaseDetailOut(CaseOut):
@@ -216,6 +234,8 @@ def case_detail_out(case: Case, request: HttpRequest) -> dict[str, Any]:
             {
                 "evidence_id": flag.evidence_id, "kind": flag.kind, "label": flag.label,
                 "detail": flag.detail, "other_evidence_id": flag.other_evidence_id,
+                "comparison": flag.comparison or None,
+                "comparison_url": comparison_url(case, flag),
             }
             for flag in photochecks.flags_for(case, user_of(request))
         ],

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from PIL import ImageEnhance
+from PIL import Image, ImageEnhance
 
 from chuangwen.cases import services
 from chuangwen.cases.models import Case, CaseEvent, CaseState
 from chuangwen.cases.tests.case_fixtures import make_case
 from chuangwen.evidence.models import Evidence, EvidenceKind
 from chuangwen.evidence.services import PhotoMeta, ingest_photo
+from chuangwen.evidence.tests import scenes
 from chuangwen.evidence.tests.photos import encode, exif_bytes, scene
 
 # Where the west road site is; the cases of these tests lie there.
@@ -33,13 +34,30 @@ SEEDS = {"base": 1, "other": 5, "third": 3}
 
 def picture(kind: str = "base", exif: bytes | None = None) -> bytes:
     """``base``, ``other``, ``third``: three different scenes; ``near`` (of base) or ``other-near``: the same
-    scene brightened and re-saved at another quality, as a re-shot or edited copy would be."""
+    scene brightened and re-saved at another quality, as a re-shot or edited copy would be. ``street``: a
+    street with a problem (``evidence.tests.scenes``); ``street-<disguise>`` a disguised copy of it,
+    ``street-fix`` the place fixed from the same viewpoint, ``street-elsewhere`` another place."""
     params: dict[str, Any] = {"exif": exif} if exif else {}
+    if kind.startswith("street"):
+        return encode(Image.fromarray(street_picture(kind)[:, :, ::-1]), "JPEG", quality=88, **params)
     name, _sep, variant = ("base-near" if kind == "near" else kind).partition("-")
     if variant == "near":
         copy = ImageEnhance.Brightness(scene(SEEDS[name])).enhance(1.08)
         return encode(copy, "JPEG", quality=60, **params)
     return encode(scene(SEEDS[name]), "JPEG", quality=85, **params)
+
+
+STREET_SEED = 100
+
+
+def street_picture(kind: str) -> Any:
+    variant = kind.partition("-")[2]
+    if variant == "fix":
+        return scenes.genuine_fix(STREET_SEED)
+    if variant == "elsewhere":
+        return scenes.another_place(STREET_SEED)
+    problem = scenes.problem_photo(STREET_SEED)
+    return scenes.disguise(problem, variant, STREET_SEED) if variant else problem
 
 
 Upload = Callable[..., Evidence]

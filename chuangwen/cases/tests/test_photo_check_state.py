@@ -99,13 +99,13 @@ def test_it_says_how_long_a_check_has_waited_and_lets_it_be_queued_again(
 
 
 def test_it_says_a_check_failed_and_runs_it_again_on_request(people, west_case, upload, rectify, settings):
-    settings.CASES_PHASH_MAX_DISTANCE = "six"  # a broken configuration makes the checks raise
+    settings.CASES_REUSE_CANDIDATE_BITS = "twenty"  # a broken configuration makes the checks raise
     event = rectify(west_case, people["west_handler"], [upload(people["west_handler"], "other")])
     check = PhotoCheck.objects.get(event=event)
     assert check.state == PhotoCheckState.FAILED and "ValueError" in check.error
     page = page_of(people["verifier"], west_case)
     assert "自动核验失败" in photos_section(page) and "未发现疑点" not in page
-    settings.CASES_PHASH_MAX_DISTANCE = 6
+    settings.CASES_REUSE_CANDIDATE_BITS = 20
     client_for(people["verifier"]).post(reverse("cases:photo_recheck", args=[west_case.pk, event.pk]))
     assert "自动核验未发现疑点" in photos_section(page_of(people["verifier"], west_case))
     assert PhotoCheck.objects.get(event=event).attempts == 2

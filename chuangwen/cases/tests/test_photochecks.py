@@ -119,7 +119,7 @@ def test_it_flags_the_problem_photo_passed_off_as_the_fix(people, west_case, upl
     assert kinds(event, copy) == [K.SAME_AS_PROBLEM] and kinds(event, fixed) == []
     flag = PhotoFlag.objects.get(evidence=copy)
     assert flag.other_evidence_id == problem.pk and flag.case_id == case.pk
-    assert flag.detail.startswith("与问题照片几乎相同（感知哈希相差")
+    assert flag.detail.startswith("与问题照片是同一张照片（感知哈希相差")
 
 
 def test_it_compares_with_the_photos_given_when_the_case_was_opened(people, west_case, upload, rectify):
@@ -140,7 +140,7 @@ def test_it_flags_a_photo_used_in_another_case(people, org, sites, west_case, up
     assert kinds(event, copy) == [K.REUSED] and kinds(event, fixed) == []
     flag = PhotoFlag.objects.get(evidence=copy)
     assert flag.other_evidence_id == first.pk
-    assert flag.detail.startswith(f"与案卷 {earlier.code} 的照片几乎相同（感知哈希相差")
+    assert flag.detail.startswith(f"与案卷 {earlier.code} 的照片是同一张照片（感知哈希相差")
 
 
 def test_it_flags_a_photo_like_the_problem_photo_of_another_case(
@@ -188,7 +188,7 @@ def test_it_flags_the_copy_once_the_problem_photo_is_hashed(people, west_case, u
 
 
 def test_it_never_fails_the_report_when_a_check_breaks(people, west_case, upload, rectify, settings, caplog):
-    settings.CASES_PHASH_MAX_DISTANCE = "six"  # a broken configuration makes the phash checks raise
+    settings.CASES_REUSE_CANDIDATE_BITS = "twenty"  # a broken configuration makes the reuse check raise
     photo = upload(people["west_handler"], "base", at=None)
     event = rectify(west_case, people["west_handler"], [photo])
     west_case.refresh_from_db()

@@ -49,7 +49,9 @@ def test_it_shows_the_verifier_before_and_after_with_the_flags(people, flagged):
     assert [flag.kind for flag in checked[flagged["reused"].pk]] == [K.REUSED]
     assert [flag.kind for flag in checked[flagged["same"].pk]] == [K.SAME_AS_PROBLEM]
     assert checked[flagged["good"].pk] == []
-    assert "与问题照片几乎相同" in page[after:] and f"与案卷 {flagged['east'].code} 的照片几乎相同" in page
+    assert (
+        "与问题照片几乎相同" in page[after:] and f"与案卷 {flagged['east'].code} 的照片是同一张照片" in page
+    )
     assert "自动核验未发现疑点" in page[after:]
     actions = page[page.index('id="case-actions"') :]
     assert "最近一次整改照片自动核验发现 2 处疑点" in actions

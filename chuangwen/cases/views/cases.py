@@ -291,3 +291,15 @@ def photo_recheck(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
         record(request, "case.photo_recheck", obj=case, actor=user_of(request), detail={"event": event.pk})
         messages.success(request, _("已重新排队自动核验。"))
     return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+
+
+@login_required
+def photo_comparison(request: HttpRequest, pk: int, flag_id: int) -> HttpResponse:
+    """The aligned comparison behind a copy flag, as a JPEG: for the verifier to see what matched."""
+    case = visible_case(request, pk)
+    image = photochecks.comparison_image(case, user_of(request), flag_id)
+    if image is None:
+        raise Http404
+    response = HttpResponse(image, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
