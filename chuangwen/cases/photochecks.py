@@ -26,7 +26,7 @@ from PIL import Image
 
 from chuangwen.cases.models import Case, CaseEvent, PhotoCheck, PhotoCheckState, PhotoFlag, PhotoFlagKind
 from chuangwen.evidence import forensics
-from chuangwen.evidence.derivatives import hamming, near_duplicates, phash
+from chuangwen.evidence.derivatives import hamming, phash, similar
 from chuangwen.evidence.models import Evidence
 from chuangwen.org.distance import haversine_m
 from chuangwen.rounds.models import Finding
@@ -223,18 +223,14 @@ def reused_detail(code: str, how: str) -> str:
 
 
 def reuse_candidates(photo: Evidence, others: QuerySet[Evidence], prints: Prints) -> list[int]:
-    """The stored photos nearest to this one and to its mirror image by perceptual hash: the few worth the
-    keypoint comparison."""
+    """The stored photos of ``others`` nearest to this one and to its mirror image by perceptual hash, found
+    through the hash's band index (no scan): the few worth the keypoint comparison."""
     hashes = [photo.phash]
     prepared = prints.of(photo)
     if prepared is not None:
         hashes.append(phash(Image.fromarray(np.ascontiguousarray(prepared.grey[:, ::-1]))))
-    found: dict[int, int] = {}
-    for value in hashes:
-        for pk, distance in near_duplicates(value, int(settings.CASES_REUSE_CANDIDATE_BITS), others):
-            found[pk] = min(distance, found.get(pk, 64))
-    ranked = sorted(found.items(), key=lambda pair: (pair[1], pair[0]))
-    return [pk for pk, _distance in ranked[: int(settings.CASES_REUSE_CANDIDATES)]]
+    bits, limit = int(settings.CASES_REUSE_CANDIDATE_BITS), int(settings.CASES_REUSE_CANDIDATES)
+    return [pk for pk, _distance in similar(hashes, bits, others.exclude(pk=photo.pk), limit)]
 
 
 def _reused(case: Case, others: QuerySet[Evidence], photo: Evidence, prints: Prints) -> PhotoFlag | None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
@@ -74,6 +74,44 @@ def phash(im: Image.Image) -> str:
 def hamming(a: str, b: str) -> int:
     """Number of differing bits between two hex perceptual hashes."""
     return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+BANDS = 4
+BAND_BITS = 16
+
+
+def bands(value: str) -> dict[str, int]:
+    """The ``phash_band0..3`` fields of a hash: its 16-bit quarters, most significant first."""
+    number = int(value, 16)
+    return {f"phash_band{i}": (number >> (BAND_BITS * (BANDS - 1 - i))) & 0xFFFF for i in range(BANDS)}
+
+
+def similar(
+    values: list[str], max_distance: int, queryset: QuerySet[Evidence] | None = None, limit: int = 50
+) -> list[tuple[int, int]]:
+    """(evidence id, distance) of the photos, among ``queryset``, whose hash shares a band with one of
+    ``values`` and lies within ``max_distance`` bits of it, nearest first, at most ``limit``. Every photo
+    within 3 bits shares a band (four bands: three differing bits cannot touch all four); farther ones are
+    found when their differences happen to leave one band whole. Index lookups only, whatever the store's
+    size: rows sharing a band are few, and only they are matched against ``queryset``."""
+    from chuangwen.evidence.models import Evidence
+
+    where = Q()
+    for value in values:
+        for field, band in bands(value).items():
+            where |= Q(**{field: band})
+    if not values:
+        return []
+    targets = [int(value, 16) for value in values]
+    found: dict[int, int] = {}
+    for pk, other in Evidence.objects.filter(where).values_list("pk", "phash")[: limit * 40]:
+        distance = min((target ^ int(other, 16)).bit_count() for target in targets)
+        if distance <= max_distance:
+            found[pk] = distance
+    if queryset is not None and found:
+        allowed = set(queryset.filter(pk__in=list(found)).values_list("pk", flat=True))
+        found = {pk: d for pk, d in found.items() if pk in allowed}
+    return sorted(found.items(), key=lambda pair: (pair[1], pair[0]))[:limit]
 
 
 def near_duplicates(
@@ -226,11 +264,14 @@ def build_derivatives(evidence: Evidence) -> Evidence:
     evidence.thumb_file.name = store_derivative(thumb_name(evidence.sha256), thumb)
     evidence.phash = value
     evidence.derivatives_done = True
+    for field, band in bands(value).items():
+        setattr(evidence, field, band)
     Evidence.objects.filter(pk=evidence.pk).update(
         display_file=evidence.display_file.name,
         thumb_file=evidence.thumb_file.name,
         phash=value,
         derivatives_done=True,
+        **bands(value),
     )
     photo_hashed.send(sender=Evidence, evidence=evidence)
     return evidence

@@ -35,6 +35,7 @@ WORK_SIDE = 640
 ORB_FEATURES = 1500
 RATIO = 0.8
 MIN_INLIERS = 25
+SURE_INLIERS = 150
 MIN_INLIER_SHARE = 0.25
 RANSAC_PIXELS = 6.0
 GRID = 16
@@ -50,13 +51,25 @@ Verdict = Literal["copy", "changed", "unrelated"]
 Array = np.ndarray
 
 
+Points = tuple[Array, Array | None]
+
+
 @dataclass
 class Prepared:
-    """A photo ready to compare: the grey working copy and its keypoints, as taken and mirrored."""
+    """A photo ready to compare: the grey working copy and its keypoints; those of its mirror image are
+    found when first needed (most copies are not mirrored)."""
 
     grey: Array
-    keypoints: tuple[tuple[Array, Array | None], tuple[Array, Array | None]]
+    points: Points
     colour: Array | None = field(default=None, repr=False)
+    _mirrored: Points | None = field(default=None, repr=False)
+
+    def keypoints(self, mirrored: bool) -> Points:
+        if not mirrored:
+            return self.points
+        if self._mirrored is None:
+            self._mirrored = _points(np.ascontiguousarray(self.grey[:, ::-1]))
+        return self._mirrored
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ def _working(im: Array) -> Array:
     return cv2.resize(im, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
-def _points(grey: Array) -> tuple[Array, Array | None]:
+def _points(grey: Array) -> Points:
     keypoints, descriptors = _orb.detectAndCompute(cv2.equalizeHist(grey), None)
     coords = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
     return coords, descriptors
@@ -94,8 +107,7 @@ def _points(grey: Array) -> tuple[Array, Array | None]:
 def prepare_array(bgr: Array, keep_colour: bool = False) -> Prepared:
     small = _working(bgr)
     grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    mirrored = np.ascontiguousarray(grey[:, ::-1])
-    return Prepared(grey, (_points(grey), _points(mirrored)), small if keep_colour else None)
+    return Prepared(grey, _points(grey), small if keep_colour else None)
 
 
 def prepare_image(im: Image.Image, keep_colour: bool = False) -> Prepared:
@@ -109,9 +121,7 @@ def prepare_bytes(data: bytes, keep_colour: bool = False) -> Prepared:
         return prepare_image(im, keep_colour)
 
 
-def _homography(
-    reference: tuple[Array, Array | None], candidate: tuple[Array, Array | None]
-) -> tuple[Array | None, int]:
+def _homography(reference: Points, candidate: Points) -> tuple[Array | None, int]:
     (ref_xy, ref_desc), (cand_xy, cand_desc) = reference, candidate
     if ref_desc is None or cand_desc is None or len(ref_desc) < 2 or len(cand_desc) < 2:
         return None, 0
@@ -211,12 +221,12 @@ def _without_text_lines(changed: Array) -> Array:
 
 
 def compare(reference: Prepared, candidate: Prepared) -> Comparison:
-    best: tuple[Array | None, int, bool] = (None, 0, False)
-    for mirrored in (False, True):
-        matrix, inliers = _homography(reference.keypoints[0], candidate.keypoints[int(mirrored)])
-        if matrix is not None and inliers > best[1]:
-            best = (matrix, inliers, mirrored)
-    matrix, inliers, mirrored = best
+    matrix, inliers = _homography(reference.points, candidate.points)
+    mirrored = False
+    if matrix is None or inliers < SURE_INLIERS:  # a straight copy mostly aligns firmly at the first attempt
+        flipped, flipped_inliers = _homography(reference.points, candidate.keypoints(mirrored=True))
+        if flipped is not None and flipped_inliers > inliers:
+            matrix, inliers, mirrored = flipped, flipped_inliers, True
     if matrix is None:
         return Comparison("unrelated", inliers=inliers)
     source = candidate.grey[:, ::-1] if mirrored else candidate.grey

@@ -61,6 +61,12 @@ class Evidence(models.Model):
         _("公开图（人脸、车牌已模糊）"), upload_to="evidence/public/", blank=True, max_length=200
     )
     phash = models.CharField(_("感知哈希"), max_length=16, blank=True, db_index=True)
+    # The hash cut into four 16-bit bands, each indexed: a photo within 3 bits of another shares at least one
+    # band with it, so near copies are found by four index lookups instead of a scan (derivatives.similar).
+    phash_band0 = models.PositiveIntegerField(_("感知哈希第 1 段"), null=True, blank=True, db_index=True)
+    phash_band1 = models.PositiveIntegerField(_("感知哈希第 2 段"), null=True, blank=True, db_index=True)
+    phash_band2 = models.PositiveIntegerField(_("感知哈希第 3 段"), null=True, blank=True, db_index=True)
+    phash_band3 = models.PositiveIntegerField(_("感知哈希第 4 段"), null=True, blank=True, db_index=True)
     derivatives_done = models.BooleanField(_("派生图已生成"), default=False)
     captured_at = models.DateTimeField(_("拍摄时间（手机）"), null=True, blank=True)
     exif_captured_at = models.DateTimeField(_("拍摄时间（EXIF）"), null=True, blank=True)

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from chuangwen.evidence import derivatives
-from chuangwen.evidence.derivatives import hamming, near_duplicates, phash, render, watermark_text
+from chuangwen.evidence.derivatives import hamming, near_duplicates, phash, render, similar, watermark_text
 from chuangwen.evidence.models import Evidence
 from chuangwen.evidence.services import PhotoMeta, ingest_photo
 from chuangwen.evidence.storage import TEMP_PREFIX, TEMP_SUFFIX, sweep
@@ -168,3 +168,23 @@ def test_sweep_removes_old_temp_and_orphan_files_only(users, sites, field_round)
     assert not any(path.exists() for path in orphan_copies)
     assert fresh_orphan.exists() and other.exists()
     assert all(path.exists() for path in kept_files)
+
+
+def test_similar_finds_hashes_within_three_bits_through_the_band_index(users, sites, field_round):
+    first = ingest(users, sites, field_round, jpeg(seed=21, size=(1200, 900)))
+    make_derivatives(first.pk)
+    first.refresh_from_db()
+    assert (first.phash_band0 << 48) | (first.phash_band1 << 32) | (first.phash_band2 << 16) | (
+        first.phash_band3
+    ) == int(first.phash, 16)
+    value = int(first.phash, 16)
+    # Three bits flipped, one in each of three bands: one band is left whole, so the photo is found.
+    near = f"{value ^ (1 << 63) ^ (1 << 40) ^ (1 << 20):016x}"
+    assert similar([near], 3) == [(first.pk, 3)]
+    # One bit in every band: no band left whole, not a candidate (however near).
+    spread = f"{value ^ (1 << 63) ^ (1 << 40) ^ (1 << 20) ^ 1:016x}"
+    assert similar([spread], 64) == []
+    # A second value (the mirror image's hash) finds it too; a queryset narrows; the distance bound holds.
+    assert similar([spread, first.phash], 6) == [(first.pk, 0)]
+    assert similar([first.phash], 6, queryset=Evidence.objects.exclude(pk=first.pk)) == []
+    assert similar([near], 2) == [] and similar([], 6) == []
