@@ -10,10 +10,10 @@
 3. **What differs after alignment.** The candidate is warped onto the reference and both are cut into
    ``GRID`` × ``GRID`` blocks; a textured block whose normalised correlation with its counterpart stays under
    ``BLOCK_SAME`` has changed (correlation ignores brightness, contrast and colour casts). Near-white text
-   the reference lacks (a stamped timestamp, a watermark camera's band), thin horizontal runs of changed
-   blocks, lone changed blocks (noise of a harsh re-encoding) and the outer ring of blocks (a screen's
-   bezel, a screenshot's bars) are left out. A copy changes (almost) nothing; a genuine fix from the same
-   viewpoint changes the place where the problem was.
+   the reference lacks (a stamped timestamp, a watermark camera's band), groups of changed blocks at most two
+   high and four times as wide (lines of text), lone changed blocks (noise of a harsh re-encoding) and the
+   outer ring of blocks (a screen's bezel, a screenshot's bars) are left out. A copy changes (almost)
+   nothing; a genuine fix from the same viewpoint changes the place where the problem was.
 
 The verdict is ``copy`` when the photos align and the changed share of the compared area is at most
 ``MAX_CHANGED``; ``changed`` when they align but differ (the same place, something was done); ``unrelated``
@@ -200,23 +200,16 @@ def _isolated(changed: Array) -> Array:
 
 
 def _without_text_lines(changed: Array) -> Array:
-    """Drop runs of changed blocks one block high and at least four wide with nothing changed above or
-    below: the shape of a stamped line of text, not of a removed pile or poster."""
+    """Drop groups of changed blocks at most two blocks high and at least four times as wide as high: the
+    shape of a stamped line or two of text, not of a removed pile or poster."""
+    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(
+        changed.astype(np.uint8), connectivity=8
+    )
     kept = changed.copy()
-    for row in range(GRID):
-        col = 0
-        while col < GRID:
-            if not changed[row, col]:
-                col += 1
-                continue
-            end = col
-            while end < GRID and changed[row, end]:
-                end += 1
-            above = changed[row - 1, col:end].any() if row > 0 else False
-            below = changed[row + 1, col:end].any() if row < GRID - 1 else False
-            if end - col >= 4 and not above and not below:
-                kept[row, col:end] = False
-            col = end
+    for label in range(1, count):
+        width, height = int(stats[label, cv2.CC_STAT_WIDTH]), int(stats[label, cv2.CC_STAT_HEIGHT])
+        if height <= 2 and width >= 4 * height:
+            kept[labels == label] = False
     return kept
 
 
