@@ -423,6 +423,9 @@ CONTENT_SECURITY_POLICY_REPORT_ONLY: dict[str, Any] | None = (
     _csp_policy() if CSP_MODE == "report-only" else None
 )
 
+# How long a capture token (evidence/capture.py) binds photos to its case or visit: a day of field work.
+EVIDENCE_CAPTURE_TOKEN_SECONDS = int(os.environ.get("EVIDENCE_CAPTURE_TOKEN_SECONDS", str(24 * 3600)))
+
 # --- Photo checks of rectification photos (cases/photochecks.py) ------------------------------------------
 # A photo taken farther than this from the problem (after allowing for its GPS accuracy) is flagged.
 CASES_PHOTO_MAX_DISTANCE_M = float(os.environ.get("CASES_PHOTO_MAX_DISTANCE_M", "200"))

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.errors import ValidationError
 from ninja.files import UploadedFile
@@ -22,10 +22,12 @@ from chuangwen.cases.case_photos import CASE_PHOTO_KINDS, site_for_case_photo
 from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import ID_MAX
 from chuangwen.core.web import user_of
+from chuangwen.evidence import capture
+from chuangwen.evidence.capture import MAX_OFFSET_MS
 from chuangwen.evidence.errors import Busy, EvidenceError, InvalidField
 from chuangwen.evidence.images import max_bytes, too_large_error
 from chuangwen.evidence.models import Evidence
-from chuangwen.evidence.services import PhotoMeta, ingest_photo, store_baseline, stored_for
+from chuangwen.evidence.services import PhotoMeta, ingest_photo, resolve_target, store_baseline, stored_for
 
 # Token first: with the API-wide order (session, then token) ninja's session check refuses a token-only POST
 # for want of a CSRF cookie before the token is looked at. Without a token header the session check (with
@@ -59,6 +61,32 @@ class PhotoForm(Schema):
     lng: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False, description="经度")
     accuracy: float | None = Field(None, ge=0, le=100_000, allow_inf_nan=False, description="定位精度（米）")
     coord_system: Literal["WGS-84", "GCJ-02"] = Field("WGS-84", description="坐标系：WGS-84 或 GCJ-02")
+    capture_token: str = Field(
+        "", max_length=500, description="拍摄凭据（GET /api/v1/evidence/capture-token 取得）；没有则为未绑定"
+    )
+    clock_offset_ms: int | None = Field(
+        None,
+        ge=-MAX_OFFSET_MS,
+        le=MAX_OFFSET_MS,
+        description="手机时钟减服务器时钟（毫秒，最近一次同步时测得），用于校正拍摄时间",
+    )
+    source: Literal["camera", "gallery"] | None = Field(
+        None, description="照片来源：camera 相机 | gallery 相册"
+    )
+
+
+class CaptureTarget(Schema):
+    case_id: int | None = Field(None, ge=1, le=ID_MAX, description="案卷 ID（整改、核查照片）")
+    kind: Literal["rectification", "verification"] = Field("rectification", description="案卷照片的类型")
+    round_id: int | None = Field(None, ge=1, le=ID_MAX, description="测评批次 ID（现场照片）")
+    site_id: int | None = Field(None, ge=1, le=ID_MAX, description="点位 ID（现场照片）")
+
+
+class CaptureTokenOut(Schema):
+    token: str = Field(description="拍摄凭据：随本案卷或点位的每张照片上传")
+    issued_at: datetime = Field(description="签发时间（服务器时钟）")
+    expires_at: datetime = Field(description="失效时间")
+    server_time: datetime = Field(description="服务器当前时间（用于测算手机时钟偏差）")
 
 
 class EvidenceOut(Schema):
@@ -150,6 +178,10 @@ def upload_photo(
         lng=data.lng,
         accuracy=data.accuracy,
         coord_system=data.coord_system,
+        case_id=data.case_id if data.kind in CASE_PHOTO_KINDS else None,
+        capture_token=data.capture_token,
+        clock_offset_ms=data.clock_offset_ms,
+        source=data.source or "",
     )
     try:
         evidence, created = ingest_photo(file, meta, user)
@@ -158,6 +190,31 @@ def upload_photo(
     finally:
         file.close()
     return Status(201 if created else 200, _out(evidence, created))
+
+
+@router.get(
+    "/capture-token",
+    response={200: CaptureTokenOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="取得拍摄凭据（整改、核查照片按案卷；现场照片按批次和点位）",
+)
+def capture_token(
+    request: HttpRequest, target: Query[CaptureTarget]
+) -> Status[dict[str, Any]] | JsonResponse:
+    """The same checks as an upload for that case or visit: a case the user cannot now photograph, a round
+    the user does not inspect, a site off the user's route answer as they would for a photo."""
+    user = user_of(request)
+    try:
+        if target.case_id is not None:
+            site_for_case_photo(target.case_id, target.kind, user)
+            bound_to = capture.case_target(target.case_id)
+        else:
+            meta = PhotoMeta(client_id=uuid.uuid4(), round_id=target.round_id, site_id=target.site_id)
+            round_, site = resolve_target(meta, user)  # refuses a field photo without a round and a site
+            assert round_ is not None and site is not None
+            bound_to = capture.visit_target(round_.pk, site.pk)
+    except EvidenceError as exc:
+        return _error(exc)
+    return Status(200, capture.issue(user, bound_to))
 
 
 if settings.BENCH_BASELINE:  # the ingest benchmark's baseline; never registered in production

@@ -86,25 +86,30 @@ def bands(value: str) -> dict[str, int]:
     return {f"phash_band{i}": (number >> (BAND_BITS * (BANDS - 1 - i))) & 0xFFFF for i in range(BANDS)}
 
 
+def _neighbours(band: int) -> list[int]:
+    """The band and every value one bit away from it."""
+    return [band, *(band ^ (1 << bit) for bit in range(BAND_BITS))]
+
+
 def similar(
     values: list[str], max_distance: int, queryset: QuerySet[Evidence] | None = None, limit: int = 50
 ) -> list[tuple[int, int]]:
-    """(evidence id, distance) of the photos, among ``queryset``, whose hash shares a band with one of
-    ``values`` and lies within ``max_distance`` bits of it, nearest first, at most ``limit``. Every photo
-    within 3 bits shares a band (four bands: three differing bits cannot touch all four); farther ones are
-    found when their differences happen to leave one band whole. Index lookups only, whatever the store's
-    size: rows sharing a band are few, and only they are matched against ``queryset``."""
+    """(evidence id, distance) of the photos, among ``queryset``, whose hash has a band within one bit of the
+    same band of one of ``values`` and lies within ``max_distance`` bits of it, nearest first, at most
+    ``limit``. Every photo within 7 bits is found (four bands: seven differing bits leave one band with at
+    most one); farther ones when their differences happen to spare a band. Index lookups only (17 values per
+    band), whatever the store's size; only the rows found are matched against ``queryset``."""
     from chuangwen.evidence.models import Evidence
 
+    if not values:
+        return []
     where = Q()
     for value in values:
         for field, band in bands(value).items():
-            where |= Q(**{field: band})
-    if not values:
-        return []
+            where |= Q(**{f"{field}__in": _neighbours(band)})
     targets = [int(value, 16) for value in values]
     found: dict[int, int] = {}
-    for pk, other in Evidence.objects.filter(where).values_list("pk", "phash")[: limit * 40]:
+    for pk, other in Evidence.objects.filter(where).values_list("pk", "phash")[: limit * 200]:
         distance = min((target ^ int(other, 16)).bit_count() for target in targets)
         if distance <= max_distance:
             found[pk] = distance

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from chuangwen.evidence.capture import CaptureState
+
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User
 
@@ -61,8 +63,8 @@ class Evidence(models.Model):
         _("公开图（人脸、车牌已模糊）"), upload_to="evidence/public/", blank=True, max_length=200
     )
     phash = models.CharField(_("感知哈希"), max_length=16, blank=True, db_index=True)
-    # The hash cut into four 16-bit bands, each indexed: a photo within 3 bits of another shares at least one
-    # band with it, so near copies are found by four index lookups instead of a scan (derivatives.similar).
+    # The hash cut into four 16-bit bands, each indexed: a photo within 7 bits of another has a band within
+    # one bit of the other's, so near copies are found by index lookups, not a scan (derivatives.similar).
     phash_band0 = models.PositiveIntegerField(_("感知哈希第 1 段"), null=True, blank=True, db_index=True)
     phash_band1 = models.PositiveIntegerField(_("感知哈希第 2 段"), null=True, blank=True, db_index=True)
     phash_band2 = models.PositiveIntegerField(_("感知哈希第 3 段"), null=True, blank=True, db_index=True)
@@ -76,6 +78,12 @@ class Evidence(models.Model):
     exif_lat = models.FloatField(_("纬度（EXIF）"), null=True, blank=True)
     exif_lng = models.FloatField(_("经度（EXIF）"), null=True, blank=True)
     received_at = models.DateTimeField(_("接收时间（服务器）"), auto_now_add=True)
+    # Capture binding (evidence.capture): whether the app proved the photo was taken for this case or visit.
+    capture_state = models.CharField(
+        _("采集方式"), max_length=10, choices=CaptureState.choices, default=CaptureState.UNBOUND
+    )
+    capture_detail = models.CharField(_("采集说明"), max_length=200, blank=True)
+    clock_offset_ms = models.BigIntegerField(_("手机时钟偏差（毫秒）"), null=True, blank=True)
     uploader = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="evidence"
     )

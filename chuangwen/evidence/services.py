@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chuangwen.evidence import capture
 from chuangwen.evidence.errors import Conflict, Forbidden, InvalidField, NotFound
 from chuangwen.evidence.images import PreparedPhoto, max_bytes, prepare_photo, too_large_error
 from chuangwen.evidence.models import Evidence, EvidenceKind
@@ -51,6 +52,12 @@ class PhotoMeta:
     lng: float | None = None
     accuracy: float | None = None
     coord_system: str = CoordSystem.WGS84
+    # Capture binding (evidence.capture): the app's token, the phone clock's offset at its last sync, and
+    # whether the picture came from the camera or the gallery; case_id names a case photo's target.
+    case_id: int | None = None
+    capture_token: str = ""
+    clock_offset_ms: int | None = None
+    source: str = ""
 
 
 def read_upload(upload: bytes | IO[bytes]) -> bytes:
@@ -137,6 +144,12 @@ def position(meta: PhotoMeta) -> tuple[float | None, float | None]:
 def _check_meta(meta: PhotoMeta) -> datetime | None:
     if meta.kind not in EvidenceKind.values:
         raise InvalidField("value_error", _("照片类型不正确"), field="kind")
+    if meta.source and meta.source not in capture.CaptureSource.values:
+        raise InvalidField("value_error", _("照片来源只能是 camera 或 gallery"), field="source")
+    if meta.clock_offset_ms is not None and abs(meta.clock_offset_ms) > capture.MAX_OFFSET_MS:
+        raise InvalidField("value_error", _("手机时钟偏差不能超过一天"), field="clock_offset_ms")
+    if len(meta.capture_token) > 500:
+        raise InvalidField("value_error", _("拍摄凭据过长"), field="capture_token")
     captured = meta.captured_at
     if captured is not None and timezone.is_naive(captured):
         captured = timezone.make_aware(captured)  # a phone clock without offset: local time
@@ -174,8 +187,12 @@ def store_prepared(photo: PreparedPhoto, meta: PhotoMeta, user: User) -> tuple[E
     captured = _check_meta(meta)
     round_, site = resolve_target(meta, user)
     lng, lat = position(meta)
+    binding = _binding(meta, user, round_, site, captured)
     name = store_original(photo.data, photo.sha256)  # durably on disk before the row exists
     fields = {
+        "capture_state": binding.state,
+        "capture_detail": binding.detail[:200],
+        "clock_offset_ms": meta.clock_offset_ms,
         "kind": meta.kind,
         "round": round_,
         "site": site,
@@ -185,6 +202,20 @@ def store_prepared(photo: PreparedPhoto, meta: PhotoMeta, user: User) -> tuple[E
         "accuracy_m": meta.accuracy,
     }
     return insert_row(meta.client_id, user, photo, name, fields)
+
+
+def _binding(
+    meta: PhotoMeta, user: User, round_: Round | None, site: Site | None, captured: datetime | None
+) -> capture.Binding:
+    if meta.case_id is not None:
+        target: str | None = capture.case_target(meta.case_id)
+    elif round_ is not None and site is not None:
+        target = capture.visit_target(round_.pk, site.pk)
+    else:
+        target = None
+    return capture.assess(
+        meta.capture_token, meta.source, captured, meta.clock_offset_ms, user, target, timezone.now()
+    )
 
 
 def prepare_upload(upload: bytes | IO[bytes]) -> PreparedPhoto:

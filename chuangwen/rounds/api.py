@@ -17,6 +17,7 @@ from chuangwen.accounts.models import Role, User
 from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
+from chuangwen.evidence import capture
 from chuangwen.rounds.models import Round, RoundSite, Team, Visit
 from chuangwen.rounds.visit_payload import VisitIn, VisitInvalid, error, inline_schema
 from chuangwen.rounds.visits import OPEN_STATUSES, VisitRefused, max_distance_m, not_found, submit_visit
@@ -54,6 +55,7 @@ class SiteEntryOut(Schema):
     lng: float = Field(description="经度（WGS-84）")
     route_order: int = Field(description="路线顺序")
     visit: VisitRef | None = Field(description="本批次该点位最近一次测评；退回后可重测")
+    capture_token: str = Field(description="该点位现场照片的拍摄凭据（随每张照片上传，见 docs/evidence.md）")
 
 
 class ItemOut(Schema):
@@ -133,7 +135,7 @@ def _site_types(round_: Round, codes: set[str]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _entry_out(entry: RoundSite, visit: Visit | None) -> dict[str, Any]:
+def _entry_out(entry: RoundSite, visit: Visit | None, user: User) -> dict[str, Any]:
     site = entry.site
     ref = None
     if visit is not None:
@@ -149,6 +151,7 @@ def _entry_out(entry: RoundSite, visit: Visit | None) -> dict[str, Any]:
         "lng": site.lng,
         "route_order": entry.route_order,
         "visit": ref,
+        "capture_token": capture.issue(user, capture.visit_target(entry.round_id, site.pk))["token"],
     }
 
 
@@ -167,7 +170,7 @@ def round_assignment(round_: Round, team: Team | None, user: User) -> dict[str, 
         "period_end": round_.period_end.isoformat(),
         "max_distance_m": max_distance_m(round_),
         "team": _team_out(team) if team is not None else None,
-        "sites": [_entry_out(entry, visits.get(entry.site_id)) for entry in rows],
+        "sites": [_entry_out(entry, visits.get(entry.site_id), user) for entry in rows],
         "site_types": _site_types(round_, {entry.site.site_type for entry in rows}),
     }
 

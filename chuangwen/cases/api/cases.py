@@ -86,6 +86,15 @@ class PhotoFlagOut(Schema):
     )
 
 
+class PhotoCaptureOut(Schema):
+    evidence_id: int = Field(description="照片（证据 ID）")
+    capture_state: str = Field(
+        description="采集方式：bound 现场拍摄（已绑定）、gallery 相册选取、unbound 未绑定"
+    )
+    capture_name: str = Field(description="采集方式名称")
+    capture_detail: str = Field(description="说明（凭据签发与拍摄时间，或未绑定的原因）")
+
+
 class PhotoCheckOut(Schema):
     rectified_at: datetime = Field(description="报告整改的时间（该次整改照片的自动核验）")
     state: str = Field(description="核验状态：pending 待检查、running 检查中、done 已检查、failed 检查失败")
@@ -135,6 +144,7 @@ class CaseDetailOut(CaseOut):
         description="整改照片自动核验发现的疑点（只有 photo_checks 为 done 的整改才算已核验）"
     )
     photo_checks: list[PhotoCheckOut] = Field(description="每次报告整改的照片自动核验状态（按时间先后）")
+    photo_captures: list[PhotoCaptureOut] = Field(description="办理记录中每张照片的采集方式（拍摄凭据绑定）")
     instructions: list[InstructionOut] = Field(description="督办（最新在前）")
 
 
@@ -240,6 +250,13 @@ def case_detail_out(case: Case, request: HttpRequest) -> dict[str, Any]:
             for flag in photochecks.flags_for(case, user_of(request))
         ],
         "photo_checks": photo_checks_out(events),
+        "photo_captures": [
+            {
+                "evidence_id": photo.pk, "capture_state": photo.capture_state,
+                "capture_name": photo.get_capture_state_display(), "capture_detail": photo.capture_detail,
+            }
+            for photo in sorted({p for event in events for p in event.photos.all()}, key=lambda p: p.pk)
+        ],
         "events": [
             {
                 "action": event.action, "action_name": machine.action_label(event.action),

@@ -170,7 +170,7 @@ def test_sweep_removes_old_temp_and_orphan_files_only(users, sites, field_round)
     assert all(path.exists() for path in kept_files)
 
 
-def test_similar_finds_hashes_within_three_bits_through_the_band_index(users, sites, field_round):
+def test_similar_finds_hashes_within_seven_bits_through_the_band_index(users, sites, field_round):
     first = ingest(users, sites, field_round, jpeg(seed=21, size=(1200, 900)))
     make_derivatives(first.pk)
     first.refresh_from_db()
@@ -178,13 +178,13 @@ def test_similar_finds_hashes_within_three_bits_through_the_band_index(users, si
         first.phash_band3
     ) == int(first.phash, 16)
     value = int(first.phash, 16)
-    # Three bits flipped, one in each of three bands: one band is left whole, so the photo is found.
-    near = f"{value ^ (1 << 63) ^ (1 << 40) ^ (1 << 20):016x}"
-    assert similar([near], 3) == [(first.pk, 3)]
-    # One bit in every band: no band left whole, not a candidate (however near).
-    spread = f"{value ^ (1 << 63) ^ (1 << 40) ^ (1 << 20) ^ 1:016x}"
+    # Seven bits flipped, two in each of three bands and one in the last: that band is one bit off, found.
+    near = value ^ (0b11 << 60) ^ (0b11 << 40) ^ (0b11 << 20) ^ 1
+    assert similar([f"{near:016x}"], 7) == [(first.pk, 7)]
+    # Two bits in every band: no band within one bit, not a candidate (however near).
+    spread = f"{near ^ 2:016x}"
     assert similar([spread], 64) == []
     # A second value (the mirror image's hash) finds it too; a queryset narrows; the distance bound holds.
     assert similar([spread, first.phash], 6) == [(first.pk, 0)]
     assert similar([first.phash], 6, queryset=Evidence.objects.exclude(pk=first.pk)) == []
-    assert similar([near], 2) == [] and similar([], 6) == []
+    assert similar([f"{near:016x}"], 6) == [] and similar([], 6) == []

@@ -178,3 +178,6 @@ def assert_stored_once(client_id: str, inspector: Any) -> None:
     assert (photo.kind, photo.uploader) == ("problem", inspector)
     assert photo.lat == pytest.approx(30.0504) and photo.accuracy_m == pytest.approx(12)
     assert photo.visit_id == visit.pk
+    # Taken in the app with the site's capture token (issued with the assignments) and the clock offset.
+    assert photo.capture_state == "bound", photo.capture_detail
+    assert photo.clock_offset_ms is not None and abs(photo.clock_offset_ms) < 5_000

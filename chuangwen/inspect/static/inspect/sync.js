@@ -55,6 +55,7 @@ async function api(url, options = {}) {
     throw new RetryLater("network");
   }
   if (response.redirected && new URL(response.url).pathname.startsWith("/accounts/")) throw new AuthError(true);
+  measureClock(response);
   let body = null;
   try {
     body = await response.json();
@@ -75,6 +76,33 @@ export function reasons(body, fallback = "") {
   return fallback ? [fallback] : [];
 }
 
+// The phone clock minus the server's (ms), from the Date header of the last answer: sent with each photo so
+// the server can correct its capture time (capture binding, docs/evidence.md). Kept across reloads: a pass
+// after an offline reload uploads photos before any other answer has come.
+const CLOCK_KEY = "cw_clock_offset_ms";
+let clockOffsetMs = readClock();
+
+function readClock() {
+  const kept = Number.parseInt(localStorage.getItem(CLOCK_KEY) ?? "", 10);
+  return Number.isNaN(kept) ? null : kept;
+}
+
+function measureClock(response) {
+  const served = Date.parse(response.headers.get("Date") || "");
+  if (Number.isNaN(served)) return;
+  clockOffsetMs = Math.round(Date.now() - served);
+  localStorage.setItem(CLOCK_KEY, String(clockOffsetMs));
+}
+
+/** The capture token the server issued for the photo's round and site (with today's assignments). */
+async function captureToken(photo) {
+  const copy = await db.get("assignments", "current");
+  const site = copy?.data?.rounds
+    ?.find((r) => r.id === photo.round_id)
+    ?.sites?.find((s) => s.site_id === photo.site_id);
+  return site?.capture_token || "";
+}
+
 async function uploadPhoto(photo) {
   const form = new FormData();
   form.append("file", photo.blob, `${photo.client_id}.jpg`);
@@ -85,7 +113,10 @@ async function uploadPhoto(photo) {
     site_id: photo.site_id,
     captured_at: photo.captured_at,
     coord_system: "WGS-84",
+    capture_token: await captureToken(photo),
+    source: "camera",
   };
+  if (clockOffsetMs !== null) fields.clock_offset_ms = clockOffsetMs;
   if (photo.lat != null) Object.assign(fields, { lat: photo.lat, lng: photo.lng, accuracy: photo.accuracy });
   for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
   const { status, body } = await api(config.urls.evidence, { method: "POST", body: form });
