@@ -245,7 +245,7 @@ EVIDENCE_MAX_SIDE = int(os.environ.get("EVIDENCE_MAX_SIDE", "4096"))
 # A TrueType/OpenType font with Chinese glyphs for watermarks; empty: the first of Debian's CJK fonts found.
 EVIDENCE_WATERMARK_FONT = os.environ.get("EVIDENCE_WATERMARK_FONT", "")
 # The task worker's threads run at this Linux niceness, so uploads are answered first (0: unchanged).
-TASK_WORKER_NICENESS = int(os.environ.get("TASK_WORKER_NICENESS", "10"))
+TASK_WORKER_NICENESS = int(os.environ.get("TASK_WORKER_NICENESS", "19"))
 # Only the ingest benchmark sets this: a baseline endpoint that stores bytes and a row without any check.
 BENCH_BASELINE = env_bool("CHUANGWEN_BENCH_BASELINE", False) and not PRODUCTION
 

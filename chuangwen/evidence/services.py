@@ -78,13 +78,16 @@ def read_upload(upload: bytes | IO[bytes]) -> bytes:
 
 
 def stored_for(client_id: uuid.UUID, user: User) -> Evidence | None:
-    """The row already stored under ``client_id`` (a resend), which must be the same person's."""
-    existing = Evidence.objects.filter(client_id=client_id).order_by().first()
-    if existing is not None and existing.uploader_id != user.pk:
+    """The row already stored under ``client_id`` (a resend), which must be the same person's. A first send
+    (nearly every request) costs one narrow lookup; only a resend loads the row."""
+    found = Evidence.objects.filter(client_id=client_id).values_list("pk", "uploader_id").first()
+    if found is None:
+        return None
+    if found[1] != user.pk:
         raise Conflict(
             "client_id_conflict", _("客户端编号已被他人使用，请重新生成后再上传"), field="client_id"
         )
-    return existing
+    return Evidence.objects.get(pk=found[0])
 
 
 def resolve_target(meta: PhotoMeta, user: User) -> tuple[Round | None, Site | None]:
@@ -166,8 +169,8 @@ def ingest_photo(upload: bytes | IO[bytes], meta: PhotoMeta, user: User) -> tupl
     if existing is not None:
         return existing, False
     _check_meta(meta)
-    resolve_target(meta, user)
-    return store_prepared(prepare_upload(upload), meta, user)
+    target = resolve_target(meta, user)  # before the decoding: a refused target costs no pixels
+    return store_prepared(prepare_upload(upload), meta, user, target)
 
 
 def ingest_photos(
@@ -175,17 +178,27 @@ def ingest_photos(
 ) -> list[Evidence]:
     """Several photos of one action, all or nothing: every photo is checked before any is stored, so a broken
     last photo leaves no stored first ones behind."""
+    targets = []
     for meta in metas:
         _check_meta(meta)
-        resolve_target(meta, user)
+        targets.append(resolve_target(meta, user))
     prepared = [prepare_upload(upload) for upload in uploads]
-    return [store_prepared(photo, meta, user)[0] for photo, meta in zip(prepared, metas, strict=True)]
+    return [
+        store_prepared(photo, meta, user, target)[0]
+        for photo, meta, target in zip(prepared, metas, targets, strict=True)
+    ]
 
 
-def store_prepared(photo: PreparedPhoto, meta: PhotoMeta, user: User) -> tuple[Evidence, bool]:
-    """Store a checked photo durably, then insert its row (idempotent by ``meta.client_id``)."""
+def store_prepared(
+    photo: PreparedPhoto,
+    meta: PhotoMeta,
+    user: User,
+    target: tuple[Round | None, Site | None] | None = None,
+) -> tuple[Evidence, bool]:
+    """Store a checked photo durably, then insert its row (idempotent by ``meta.client_id``). ``target`` is
+    what ``resolve_target`` gave for ``meta`` when the caller already asked (its queries run once)."""
     captured = _check_meta(meta)
-    round_, site = resolve_target(meta, user)
+    round_, site = target if target is not None else resolve_target(meta, user)
     lng, lat = position(meta)
     binding = _binding(meta, user, round_, site, captured)
     name = store_original(photo.data, photo.sha256)  # durably on disk before the row exists

@@ -26,7 +26,7 @@ CATCH_UP_BATCH = 500
 def yield_cpu_to_web_requests() -> None:
     """Each worker thread runs at a lower CPU priority (Linux niceness is per thread), so that a burst of
     uploads is answered first and its display copies are made when the web server has room: derivatives are
-    background work by design. Setting TASK_WORKER_NICENESS (default 10; 0 turns it off)."""
+    background work by design. Setting TASK_WORKER_NICENESS (default 19, the lowest; 0 turns it off)."""
     niceness = int(settings.TASK_WORKER_NICENESS)
     if niceness > 0 and hasattr(os, "nice"):
         try:
