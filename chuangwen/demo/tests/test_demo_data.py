@@ -6,6 +6,7 @@ import io
 from collections import Counter, defaultdict
 from datetime import datetime
 from itertools import combinations
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +27,7 @@ from chuangwen.cases.models import Case, CaseEvent, Escalation, Instruction, Rou
 from chuangwen.dashboards.services.indicators import trend
 from chuangwen.demo.names import TERRITORIAL_DUTIES
 from chuangwen.demo.services import DEMO_PASSWORD, DemoRefused, ScaleSpec, build_demo, demo_digest
+from chuangwen.demo.tests import bulletin_checks
 from chuangwen.evidence.models import EvidenceKind
 from chuangwen.materials.models import Material, MaterialState, Standing, StoredFile, Submission, Task
 from chuangwen.materials.models import Period as MaterialPeriod
@@ -61,10 +63,11 @@ SEED = 7
 
 
 def fingerprint() -> tuple[
-    str, list[tuple[object, ...]], int, list[tuple[object, ...]], list[tuple[object, ...]]
+    str, list[tuple[object, ...]], int, list[tuple[object, ...]], list[tuple[object, ...]], list[list[Any]]
 ]:
     """The territory's digest, every visit's round, site, score and time, the number of cases, and every
-    material's task, unit, state, dates and file bytes (demo_digest covers the territory only)."""
+    material's task, unit, state, dates and file bytes, every volunteer's hours and the bulletins as stored
+    (demo_digest covers the territory only)."""
     rows = Visit.objects.order_by("round__name", "site__code").values_list(
         "round__name", "site__code", "score", "received_at"
     )
@@ -75,7 +78,8 @@ def fingerprint() -> tuple[
     volunteers = Volunteer.objects.order_by("number").values_list(
         "number", "name", "unit__code", "registered_at", "confirmed_minutes"
     )
-    return demo_digest(), list(rows), Case.objects.count(), list(materials), list(volunteers)
+    bulletins = bulletin_checks.fingerprint()
+    return demo_digest(), list(rows), Case.objects.count(), list(materials), list(volunteers), bulletins
 
 
 @pytest.fixture(scope="class")
@@ -113,7 +117,7 @@ def assert_tiles(units):
     return checked
 
 
-class TestTheDemoDistrict:
+class TestTheDemoDistrict(bulletin_checks.BulletinDemoChecks):
     """One district demo with a year of past, built once through the command on a fixed day (it takes about
     a minute) and shared by every check below; rolled back afterwards. Each build is a minute, so the checks
     that need a district share this one rather than building their own."""
