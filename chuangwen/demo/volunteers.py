@@ -25,7 +25,7 @@ from chuangwen.demo.history import at, month_firsts, on
 from chuangwen.demo.names import NameBook
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.sites.models import Site
-from chuangwen.volunteers import organisation, rules, services
+from chuangwen.volunteers import attendance, organisation, rules, services
 from chuangwen.volunteers.models import Activity, SignUp, SignUpState, Team, TeamKind, Volunteer
 
 MONTHS = 12
@@ -199,18 +199,18 @@ def _serve(
             left = a.ends_at - timedelta(minutes=rng.randint(30, 90))
         for moment, leaving in ((arrived, False), (left, True)):
             code, _left = rules.current_code(a.code_key, moment)
-            position = services.Position(a.lat + rng.uniform(-0.0008, 0.0008), a.lng, rng.uniform(5, 40))
+            position = attendance.Position(a.lat + rng.uniform(-0.0008, 0.0008), a.lng, rng.uniform(5, 40))
             with at(moment):
-                act = services.check_out if leaving else services.check_in
+                act = attendance.check_out if leaving else attendance.check_in
                 act(a, v, code, position, uuid.UUID(int=rng.getrandbits(128)), now=moment)
         signup.refresh_from_db()
         confirm_at = a.ends_at + timedelta(hours=rng.randint(1, 20))
         with at(confirm_at):
             if rng.random() < CORRECTED and signup.measured_minutes and signup.measured_minutes > 30:
                 minutes, reason = signup.measured_minutes - 30, "中途离开约半小时，按实际服务时间核减"
-                services.confirm_hours(signup, manager, minutes=minutes, reason=reason, now=confirm_at)
+                attendance.confirm_hours(signup, manager, minutes=minutes, reason=reason, now=confirm_at)
             else:
-                services.confirm_hours(signup, manager, now=confirm_at)
+                attendance.confirm_hours(signup, manager, now=confirm_at)
         confirmed += 1
     return confirmed
 

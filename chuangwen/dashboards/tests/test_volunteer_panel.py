@@ -14,7 +14,7 @@ import time_machine
 from django.core.cache import cache
 from django.urls import reverse
 
-from chuangwen.volunteers import services
+from chuangwen.volunteers import attendance, services
 from chuangwen.volunteers.tests.fixtures import served, volunteer
 from chuangwen.volunteers.tests.fixtures_results import NOW, at, build_month
 from conftest import client_for
@@ -99,6 +99,6 @@ def test_a_confirmed_record_makes_the_cached_panel_stale(
     assert hours() == "6.0"
     # The check-in and check-out move nothing either; the confirmation does: 6.0 h + 1 h.
     signup = served(a, late, at(12, 5, 10), at(12, 5, 11))
-    services.confirm_hours(signup, users["coordinator"], now=NOW - timedelta(hours=1))
+    attendance.confirm_hours(signup, users["coordinator"], now=NOW - timedelta(hours=1))
     assert hours() == "7.0"
     cache.clear()

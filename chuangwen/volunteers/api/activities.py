@@ -23,7 +23,7 @@ from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import ID_MAX, OFFSET_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
-from chuangwen.volunteers import rules, services
+from chuangwen.volunteers import attendance, rules, services
 from chuangwen.volunteers.models import Activity, ActivityState, SignUp, SignUpState, Volunteer
 from chuangwen.volunteers.views.activities import checkin_url
 
@@ -342,8 +342,8 @@ def _pass(request: HttpRequest, activity_id: int, body: PositionIn, leaving: boo
     """Check-in and check-out alike: the caller's own sign-up, the code, the position, the client id."""
     volunteer = own_volunteer(user_of(request))
     activity = activity_of(activity_id)
-    position = services.Position(body.lat, body.lng, body.accuracy_m)
-    act = services.check_out if leaving else services.check_in
+    position = attendance.Position(body.lat, body.lng, body.accuracy_m)
+    act = attendance.check_out if leaving else attendance.check_in
     try:
         signup = act(activity, volunteer, body.code, position, body.client_id)
     except services.Refused as exc:
@@ -428,7 +428,7 @@ def confirm(request: HttpRequest, signup_id: IdPath, body: ConfirmIn) -> dict[st
     if signup is None or not services.manages_team(user, signup.activity.team):
         raise ApiError(404, "not_found", _("没有找到该报名记录"))
     try:
-        services.confirm_hours(signup, user, minutes=body.minutes, reason=body.reason)
+        attendance.confirm_hours(signup, user, minutes=body.minutes, reason=body.reason)
     except services.Refused as exc:
         raise refused(exc) from None
     return signup_out(signup)

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from chuangwen.volunteers import rules, services
+from chuangwen.volunteers import attendance, rules, services
 from chuangwen.volunteers.models import Activity, Team, Volunteer
 
 PASSWORD = "Zhiyuan-2026-fuwu"
@@ -70,14 +70,14 @@ def activity(
     )
 
 
-def here(dlat_m: float = 0.0) -> services.Position:
+def here(dlat_m: float = 0.0) -> attendance.Position:
     """A position ``dlat_m`` metres north of the place (1° of latitude ≈ 111.2 km)."""
-    return services.Position(PLACE[0] + dlat_m / 111_195, PLACE[1], 10.0)
+    return attendance.Position(PLACE[0] + dlat_m / 111_195, PLACE[1], 10.0)
 
 
 def served(a: Activity, v: Volunteer, signed_in: datetime, signed_out: datetime) -> Any:
     """Sign in and out with the code of the moment, inside the fence."""
     code_in, _left = rules.current_code(a.code_key, signed_in)
-    services.check_in(a, v, code_in, here(), uuid.uuid4(), now=signed_in)
+    attendance.check_in(a, v, code_in, here(), uuid.uuid4(), now=signed_in)
     code_out, _left = rules.current_code(a.code_key, signed_out)
-    return services.check_out(a, v, code_out, here(), uuid.uuid4(), now=signed_out)
+    return attendance.check_out(a, v, code_out, here(), uuid.uuid4(), now=signed_out)

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chuangwen.volunteers import requests, services
+from chuangwen.volunteers import attendance, requests, services
 from chuangwen.volunteers.models import Activity, RequestState, ServiceRequest, SignUp, Team, Volunteer
 from chuangwen.volunteers.request_machine import Requester
 from chuangwen.volunteers.tests.fixtures import activity, served, team, volunteer
@@ -117,7 +117,7 @@ def served_activity(
     services.sign_up(a, v, now=starts - timedelta(days=1))
     signup = served(a, v, starts, a.ends_at)
     if confirm:
-        signup = services.confirm_hours(signup, staff, now=a.ends_at + timedelta(hours=1))
+        signup = attendance.confirm_hours(signup, staff, now=a.ends_at + timedelta(hours=1))
     return a, signup
 
 
@@ -128,7 +128,9 @@ def served_volunteer(org: dict[str, Any], users: dict[str, Any], w: dict[str, An
     staff = users["west_handler"]
     first, _s = served_activity(w["team"], staff, v, day(3, 2), title="社区助老服务")
     second, s2 = served_activity(w["team"], staff, v, day(3, 9, 14), title="垃圾分类宣传")
-    services.confirm_hours(s2, staff, minutes=90, reason="提前离开", now=second.ends_at + timedelta(hours=2))
+    attendance.confirm_hours(
+        s2, staff, minutes=90, reason="提前离开", now=second.ends_at + timedelta(hours=2)
+    )
     served_activity(w["team"], staff, v, day(3, 11), confirm=False, title="未确认的活动")
     served_activity(w["east_team"], users["coordinator"], v, day(3, 5), title="东城的活动")
     served_activity(w["team"], staff, v, day(2, 10), title="二月的活动")

@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chuangwen.surveys.models import PopulationFigure
-from chuangwen.volunteers import services
+from chuangwen.volunteers import attendance, services
 from chuangwen.volunteers.models import RequestEvent, RequestState, ServiceRequest, SignUp
 from chuangwen.volunteers.tests.fixtures import activity, served, team, volunteer
 
@@ -43,7 +43,7 @@ def serve(a: Any, v: Any, start: datetime, end: datetime, organiser: Any) -> Sig
     """Sign up two days before, sign in and out with the code of the moment, confirm after the end."""
     services.sign_up(a, v, now=a.starts_at - timedelta(days=1))
     signup = served(a, v, start, end)
-    return services.confirm_hours(signup, organiser, now=a.ends_at + timedelta(hours=1))
+    return attendance.confirm_hours(signup, organiser, now=a.ends_at + timedelta(hours=1))
 
 
 def request(

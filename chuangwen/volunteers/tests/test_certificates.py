@@ -18,7 +18,7 @@ from docx import Document as open_docx
 from pypdf import PdfReader
 
 from chuangwen.audit.models import AuditEntry
-from chuangwen.volunteers import certificates, services
+from chuangwen.volunteers import attendance, certificates, services
 from chuangwen.volunteers.models import Certificate
 from chuangwen.volunteers.services import Refused
 from chuangwen.volunteers.tests.fixtures_requests import NOW, served_volunteer, world
@@ -63,7 +63,7 @@ def test_it_certifies_only_the_teams_confirmed_hours_inside_the_period(
     assert AuditEntry.objects.filter(action="volunteer.certificate_issue").count() == 1
     # frozen: a later correction of hours does not change what was issued
     signup = served["first"].signups.get()
-    services.confirm_hours(signup, users["west_handler"], minutes=60, reason="核减")
+    attendance.confirm_hours(signup, users["west_handler"], minutes=60, reason="核减")
     made.refresh_from_db()
     assert made.minutes == 210 and made.content["activities"][0]["minutes"] == 120
 

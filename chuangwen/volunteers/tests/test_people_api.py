@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chuangwen.volunteers import services
+from chuangwen.volunteers import attendance, services
 from chuangwen.volunteers.tests.fixtures import activity, served, team, volunteer
 from conftest import client_for
 
@@ -39,7 +39,7 @@ def test_it_gives_a_volunteer_his_own_hours_and_stars(org: dict[str, Any], users
     a = activity(team(org), users["coordinator"], starts, now=NOW)
     services.sign_up(a, v, now=NOW)
     signup = served(a, v, starts, starts + timedelta(hours=2))
-    services.confirm_hours(signup, users["coordinator"], now=starts + timedelta(hours=3))
+    attendance.confirm_hours(signup, users["coordinator"], now=starts + timedelta(hours=3))
     me = client_for(v.user).get("/api/v1/volunteers/me").json()
     assert me["number"] == v.number and me["hours"] == 2.0 and me["stars"] == 0
     assert me["next_star"] == 1 and me["hours_to_next"] == 98.0 and me["activities"] == 1

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.models import AuditEntry
-from chuangwen.volunteers import services
+from chuangwen.volunteers import attendance, services
 from chuangwen.volunteers.models import HoursState, SignUp, SignUpState, Volunteer
 from chuangwen.volunteers.tests.fixtures import id_number, served, volunteer
 from chuangwen.volunteers.tests.fixtures_activities import (
@@ -152,7 +152,7 @@ def _served_world(org: dict[str, Any], users: dict[str, Any]) -> dict[str, Any]:
         services.sign_up(a, person, now=NOW)
         served(a, person, STARTS, STARTS + timedelta(minutes=90))
     signup = SignUp.objects.get(volunteer=v)
-    services.confirm_hours(signup, users["west_handler"], now=STARTS + timedelta(hours=3))
+    attendance.confirm_hours(signup, users["west_handler"], now=STARTS + timedelta(hours=3))
     return {**w, "other": other}
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from chuangwen.accounts.models import Role, User
 from chuangwen.audit.models import AuditEntry
-from chuangwen.volunteers import rules, services
+from chuangwen.volunteers import attendance, rules, services
 from chuangwen.volunteers.models import HoursState, SignUp, SignUpState, Volunteer
 from chuangwen.volunteers.tests.fixtures import PASSWORD, activity, here, id_number, served, team, volunteer
 
@@ -87,7 +87,7 @@ def test_it_keeps_the_hours_of_a_volunteer_who_leaves_and_removes_the_identity(
     a = activity(team(org), users["coordinator"], STARTS, now=NOW)
     services.sign_up(a, v, now=NOW)
     signup = served(a, v, STARTS, STARTS + timedelta(hours=2))
-    services.confirm_hours(signup, users["coordinator"], now=STARTS + timedelta(hours=3))
+    attendance.confirm_hours(signup, users["coordinator"], now=STARTS + timedelta(hours=3))
     services.leave(v, v.user, now=STARTS + timedelta(days=1))
     v.refresh_from_db()
     assert (
@@ -128,25 +128,25 @@ def test_it_checks_in_only_at_the_place_in_time_with_a_fresh_code(
     at = STARTS - timedelta(minutes=10)
     code, _left = rules.current_code(a.code_key, at)
     with pytest.raises(services.Refused) as refused:
-        services.check_in(a, v, code, here(), uuid.uuid4(), now=at)
+        attendance.check_in(a, v, code, here(), uuid.uuid4(), now=at)
     assert refused.value.code == "not_signed_up"
     services.sign_up(a, v, now=NOW)
-    for position, why in [(here(300), "outside_fence"), (services.Position(91.0, 120.0), "invalid")]:
+    for position, why in [(here(300), "outside_fence"), (attendance.Position(91.0, 120.0), "invalid")]:
         with pytest.raises(services.Refused) as refused:
-            services.check_in(a, v, code, position, uuid.uuid4(), now=at)
+            attendance.check_in(a, v, code, position, uuid.uuid4(), now=at)
         assert refused.value.code == why
     early = STARTS - timedelta(minutes=rules.CHECK_IN_EARLY_MINUTES + 1)
     with pytest.raises(services.Refused) as refused:
-        services.check_in(a, v, rules.current_code(a.code_key, early)[0], here(), uuid.uuid4(), now=early)
+        attendance.check_in(a, v, rules.current_code(a.code_key, early)[0], here(), uuid.uuid4(), now=early)
     assert refused.value.code == "outside_time"
     stale = at + timedelta(seconds=2 * rules.CODE_SECONDS)
     with pytest.raises(services.Refused) as refused:
-        services.check_in(a, v, code, here(), uuid.uuid4(), now=stale)
+        attendance.check_in(a, v, code, here(), uuid.uuid4(), now=stale)
     assert refused.value.code == "stale_code"
     client_id = uuid.uuid4()
-    signup = services.check_in(a, v, code, here(120), client_id, now=at)
+    signup = attendance.check_in(a, v, code, here(120), client_id, now=at)
     assert signup.signed_in_at == at and signup.sign_in_distance_m == 120
-    again = services.check_in(a, v, code, here(), client_id, now=at + timedelta(seconds=5))
+    again = attendance.check_in(a, v, code, here(), client_id, now=at + timedelta(seconds=5))
     assert again.pk == signup.pk and again.signed_in_at == at  # a resend changes nothing
 
 
@@ -161,17 +161,17 @@ def test_it_measures_the_minutes_and_waits_for_the_organiser(
     v.refresh_from_db()
     assert v.confirmed_minutes == 0  # nothing counts before the organiser confirms
     with pytest.raises(services.Refused) as refused:
-        services.confirm_hours(signup, users["coordinator"], minutes=170, now=STARTS + timedelta(hours=4))
+        attendance.confirm_hours(signup, users["coordinator"], minutes=170, now=STARTS + timedelta(hours=4))
     assert refused.value.field == "reason"
     with pytest.raises(services.Refused) as refused:
-        services.confirm_hours(
+        attendance.confirm_hours(
             signup, users["coordinator"], minutes=181, reason="多算", now=STARTS + timedelta(hours=4)
         )
     assert refused.value.field == "minutes"  # never beyond the activity's own time
-    services.confirm_hours(signup, users["coordinator"], now=STARTS + timedelta(hours=4))
+    attendance.confirm_hours(signup, users["coordinator"], now=STARTS + timedelta(hours=4))
     v.refresh_from_db()
     assert v.confirmed_minutes == 150
-    services.confirm_hours(
+    attendance.confirm_hours(
         signup, users["coordinator"], minutes=180, reason="签到前已到岗", now=STARTS + timedelta(hours=5)
     )
     v.refresh_from_db()
@@ -190,7 +190,7 @@ def test_it_lets_only_the_teams_unit_run_its_activities(org: dict[str, Any], use
     services.sign_up(a, v, now=NOW)
     signup = served(a, v, STARTS, STARTS + timedelta(hours=1))
     with pytest.raises(services.Refused) as refused:
-        services.confirm_hours(signup, users["east_handler"], now=STARTS + timedelta(hours=3))
+        attendance.confirm_hours(signup, users["east_handler"], now=STARTS + timedelta(hours=3))
     assert refused.value.code == "forbidden"
 
 

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chuangwen.accounts.models import User
 from chuangwen.core.bounds import ID_MAX, BoundedDateTimeField
 from chuangwen.core.web import user_of
-from chuangwen.volunteers import rules, services
+from chuangwen.volunteers import attendance, rules, services
 from chuangwen.volunteers.models import Activity, ActivityState, HoursState, SignUp, SignUpState, Team
 from chuangwen.volunteers.views.public import SKILLS
 
@@ -189,7 +189,7 @@ def activity_confirm(request: HttpRequest, activity_id: int, signup_id: int) -> 
             return redirect("volunteers:activity_detail", activity_id=activity.pk)
         minutes = int(typed)
     try:
-        services.confirm_hours(
+        attendance.confirm_hours(
             signup, user_of(request), minutes=minutes, reason=request.POST.get("reason", "")
         )
     except services.Refused as exc:

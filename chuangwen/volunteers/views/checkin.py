@@ -2,7 +2,7 @@
 
 The page itself checks nothing: its script (``static/volunteers/checkin.js``) asks for the position and sends
 the code, the position and a fresh request id to the API (``POST …/check-in`` or ``…/check-out``), where
-``services.check_in``/``check_out`` apply the code, the time window and the geofence."""
+``attendance.check_in``/``check_out`` apply the code, the time window and the geofence."""
 
 from __future__ import annotations
 
