@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from chuangwen.evidence.errors import Busy, ImageRejected
-from chuangwen.evidence.jpeg import rewrite_jpeg
+from chuangwen.evidence.jpeg import StructureError, rewrite_jpeg
 
 JPEG_QUALITY = 85
 # A JPEG is decoded at 1/2, 1/4 or 1/8 scale when its long side still reaches this share of the stored size.
@@ -278,17 +278,6 @@ def decode(im: Image.Image) -> Image.Image:
     return im
 
 
-def check_jpeg_decodes(data: bytes) -> tuple[int, int]:
-    """Decode the whole entropy-coded stream of a JPEG at 1/8 scale (the decoder still reads every
-    coefficient, so truncation and broken data fail as in a full decode) and return its size."""
-    with _decoding():
-        im = _open(data, "JPEG")
-        size = im.size
-        im.draft(im.mode if im.mode in ("RGB", "L") else "RGB", (size[0] // 8 + 1, size[1] // 8 + 1))
-        im.load()
-    return size
-
-
 def _exif_datetime(value: Any, offset: Any) -> datetime | None:
     try:
         naive = datetime.strptime(str(value).strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
@@ -385,9 +374,12 @@ def _store_form(
     im = open_checked(data, fmt)
     captured, lat, lng, orientation = read_exif(im)
     if _rewrite_only(im, orientation):
-        stored = rewrite_jpeg(data)
-        width, height = check_jpeg_decodes(stored)
-        return stored, width, height, (captured, lat, lng)
+        try:
+            stored = rewrite_jpeg(data)  # checks the structure as a decoder would, without decoding
+        except StructureError:
+            pass  # a coding the walk does not check (arithmetic, lossless …): decoded and re-encoded
+        else:
+            return stored, im.width, im.height, (captured, lat, lng)
     im = decode(im)
     if fmt != "JPEG":
         captured, lat, lng, orientation = read_exif(im)  # PNG and HEIF may carry EXIF after the pixels

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import random
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
@@ -90,3 +92,83 @@ def test_damaged_uploads_are_refused_or_stored_decodable(db):
             assert exc.code in {"not_an_image", "truncated", "unsupported_type", "too_many_pixels"}
             continue
         Image.open(io.BytesIO(stored)).load()
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _encodings() -> list[bytes]:
+    """JPEGs as phones and libraries write them: baseline with EXIF, progressive, restart intervals,
+    greyscale, 4:4:4, and OpenCV's encoder."""
+    bgr = np.ascontiguousarray(np.asarray(scene(3, (400, 300)))[:, :, ::-1])
+    return [
+        jpeg(exif=exif_bytes(lat=30.0, lng=120.0)),
+        encode(scene(2, (300, 200)), "JPEG", progressive=True),
+        encode(scene(4, (300, 200)), "JPEG", restart_marker_rows=1),
+        encode(scene(5, (300, 200)).convert("L"), "JPEG"),
+        encode(scene(6, (300, 200)), "JPEG", subsampling=0, progressive=True),
+        bytes(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]),
+    ]
+
+
+def test_it_stores_every_common_encoding_as_it_came(db):
+    for upload in _encodings():
+        stored = prepare_photo(upload).data
+        assert Image.open(io.BytesIO(stored)).tobytes() == Image.open(io.BytesIO(upload)).tobytes()
+
+
+def test_what_the_structure_check_passes_always_decodes(db):
+    """The structure check stands in for a full decode: every damaged upload it lets through decodes in full
+    (Pillow, libjpeg-turbo), so whatever a decoder refuses is refused here too. Damage goes where the checks
+    are: table and header bytes, markers inserted into the entropy-coded data, cuts and junk."""
+    rng = random.Random(11)
+    bases = _encodings()
+    refused = accepted = 0
+    for _ in range(600):
+        data = bytearray(rng.choice(bases))
+        action = rng.choice(["header", "header3", "marker", "junk", "cut"])
+        if action.startswith("header"):
+            for _flip in range(3 if action == "header3" else 1):
+                data[rng.randrange(2, min(len(data) - 1, 700))] = rng.randrange(256)
+        elif action == "marker":
+            where = rng.randrange(len(data))
+            data[where:where] = bytes((0xFF, rng.randrange(256))) + rng.randbytes(rng.randint(0, 6))
+        elif action == "junk":
+            where = rng.randrange(len(data))
+            data[where:where] = rng.randbytes(rng.randint(1, 400))
+        else:
+            where = rng.randrange(len(data))
+            del data[where : rng.choice([where + rng.randrange(1, 500), len(data)])]
+        try:
+            stored = prepare_photo(bytes(data)).data
+        except ImageRejected as exc:
+            assert exc.code in {"not_an_image", "truncated", "unsupported_type", "too_many_pixels"}
+            refused += 1
+            continue
+        accepted += 1
+        assert _decodes(stored), action
+    assert refused > 100 and accepted > 100  # both outcomes were exercised
+
+
+def test_it_refuses_a_marker_inside_the_entropy_coded_data(db):
+    upload = jpeg()
+    middle = len(upload) // 2
+    damaged = upload[:middle] + b"\xff\x37" + upload[middle:]
+    with pytest.raises(ImageRejected) as caught:
+        prepare_photo(damaged)
+    assert caught.value.code == "not_an_image"
+
+
+def test_it_refuses_a_scan_whose_huffman_table_was_never_defined(db):
+    upload = bytearray(jpeg())
+    sos = upload.index(b"\xff\xda")
+    upload[sos + 6] = 0x33  # the first component's DC/AC tables: 3 and 3, never defined
+    with pytest.raises(ImageRejected) as caught:
+        prepare_photo(bytes(upload))
+    assert caught.value.code == "not_an_image"
