@@ -150,11 +150,11 @@ class Prints:
         return self._done[photo.pk]
 
 
-def _prepare(photo: Evidence, keep_colour: bool = False) -> forensics.Prepared | None:
+def _prepare(photo: Evidence) -> forensics.Prepared | None:
     """The stored original prepared for comparison; None when it cannot be read (the hashes decide)."""
     try:
         with default_storage.open(photo.file.name, "rb") as handle:
-            return forensics.prepare_bytes(handle.read(), keep_colour)
+            return forensics.prepare_bytes(handle.read())
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         logger.warning("photo %s cannot be compared: %s", photo.pk, exc)
         return None
@@ -387,8 +387,8 @@ def comparison_image(case: Case, user: User, flag_id: int) -> bytes | None:
     if view is None or view.other_evidence_id is None:
         return None
     photos = Evidence.objects.in_bulk([view.evidence_id, view.other_evidence_id])
-    reference = _prepare(photos[view.other_evidence_id], keep_colour=True)
-    candidate = _prepare(photos[view.evidence_id], keep_colour=True)
+    reference = _prepare(photos[view.other_evidence_id])
+    candidate = _prepare(photos[view.evidence_id])
     if reference is None or candidate is None:
         return None
     return forensics.comparison_image(reference, candidate, forensics.compare(reference, candidate))

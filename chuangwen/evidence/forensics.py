@@ -41,7 +41,11 @@ RANSAC_PIXELS = 6.0
 RANSAC_SEED = 20261206
 GRID = 16
 BLOCK_SAME = 0.5
+BLOCK_SAME_MOST = 0.75
+TYPICAL_MARGIN = 0.2
 MIN_BLOCK_STD = 4.0
+FLAT_CHANGE_STD = 12.0
+GREY_SPREAD = 3.0
 MAX_CHANGED = 0.06
 BLUR = 1.5
 SHIFT = 2
@@ -57,12 +61,12 @@ Points = tuple[Array, Array | None]
 
 @dataclass
 class Prepared:
-    """A photo ready to compare: the grey working copy and its keypoints; those of its mirror image are
-    found when first needed (most copies are not mirrored)."""
+    """A photo ready to compare: the working copy in colour and grey, and its keypoints; those of its mirror
+    image are found when first needed (most copies are not mirrored)."""
 
     grey: Array
     points: Points
-    colour: Array | None = field(default=None, repr=False)
+    colour: Array = field(repr=False)
     _mirrored: Points | None = field(default=None, repr=False)
 
     def keypoints(self, mirrored: bool) -> Points:
@@ -105,21 +109,23 @@ def _points(grey: Array) -> Points:
     return coords, descriptors
 
 
-def prepare_array(bgr: Array, keep_colour: bool = False) -> Prepared:
+def prepare_array(bgr: Array) -> Prepared:
     small = _working(bgr)
-    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    return Prepared(grey, _points(grey), small if keep_colour else None)
+    if small.ndim == 2:
+        small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    return Prepared(grey, _points(grey), small)
 
 
-def prepare_image(im: Image.Image, keep_colour: bool = False) -> Prepared:
+def prepare_image(im: Image.Image) -> Prepared:
     rgb = np.asarray(im.convert("RGB"))
-    return prepare_array(np.ascontiguousarray(rgb[:, :, ::-1]), keep_colour)
+    return prepare_array(np.ascontiguousarray(rgb[:, :, ::-1]))
 
 
-def prepare_bytes(data: bytes, keep_colour: bool = False) -> Prepared:
+def prepare_bytes(data: bytes) -> Prepared:
     with Image.open(io.BytesIO(data)) as im:
         im.draft("RGB", (WORK_SIDE * 2, WORK_SIDE * 2))
-        return prepare_image(im, keep_colour)
+        return prepare_image(im)
 
 
 def _homography(reference: Points, candidate: Points) -> tuple[Array | None, int]:
@@ -155,15 +161,20 @@ def _sensible(matrix: Array, candidate_shape: tuple[int, ...], reference_shape: 
     return 0.15 <= ratio <= 8.0
 
 
-def _blocks(reference: Array, warped: Array, mask: Array, stamped: Array) -> tuple[Array, Array]:
-    """Per block: whether it can be compared (inside the overlap, textured, not stamped with text) and
-    whether it changed. A block matches its counterpart at the best of small shifts (``SHIFT`` pixels), so an
-    alignment a pixel or two off does not read as a change."""
+def _blocks(
+    reference: Array, warped: Array, mask: Array, stamped: Array, remixed_reference: Array | None
+) -> tuple[Array, Array]:
+    """Per block: whether it can be compared (inside the overlap, textured, not stamped with text) and how
+    alike it is to its counterpart (normalised correlation, at the best of small shifts of ``SHIFT`` pixels,
+    so an alignment a pixel or two off does not read as a change; ``-1`` when only one side has texture)."""
     h, w = reference.shape
     compared = np.zeros((GRID, GRID), bool)
-    changed = np.zeros((GRID, GRID), bool)
+    alike = np.ones((GRID, GRID), np.float32)
     ref = cv2.GaussianBlur(reference.astype(np.float32), (0, 0), BLUR)
     cand = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), BLUR)
+    remixed = None
+    if remixed_reference is not None:
+        remixed = cv2.GaussianBlur(remixed_reference.astype(np.float32), (0, 0), BLUR)
     for row in range(GRID):
         for col in range(GRID):
             y0, y1 = row * h // GRID, (row + 1) * h // GRID
@@ -177,13 +188,53 @@ def _blocks(reference: Array, warped: Array, mask: Array, stamped: Array) -> tup
             sb = float(cand[y0:y1, x0:x1].std())
             if sa < MIN_BLOCK_STD and sb < MIN_BLOCK_STD:
                 continue  # flat in both (sky, a bare wall): says nothing
-            compared[row, col] = True
             if sa < MIN_BLOCK_STD or sb < MIN_BLOCK_STD:
-                changed[row, col] = True
+                # Texture on one side only: something was there or was put there, unless the texture is
+                # faint enough for a harsh re-encoding to have made or erased it.
+                if max(sa, sb) >= FLAT_CHANGE_STD:
+                    compared[row, col], alike[row, col] = True, -1.0
                 continue
+            compared[row, col] = True
             correlation = float(cv2.matchTemplate(b, a, cv2.TM_CCOEFF_NORMED).max())
-            changed[row, col] = correlation < BLOCK_SAME
-    return compared, changed
+            if remixed is not None and remixed[y0:y1, x0:x1].std() >= MIN_BLOCK_STD:
+                again = cv2.matchTemplate(b, remixed[y0:y1, x0:x1], cv2.TM_CCOEFF_NORMED)
+                correlation = max(correlation, float(again.max()))
+            alike[row, col] = correlation
+    return compared, alike
+
+
+def _same_enough(alike: Array, compared: Array) -> float:
+    """The correlation under which a block has changed, for this pair: ``BLOCK_SAME`` at least, higher
+    when the pair is otherwise close (a faithful copy's blocks correlate near 1, so a removed pile that
+    still shares a building's edges stands out), never above ``BLOCK_SAME_MOST``. A harshly degraded copy
+    (heavy re-encoding, a screen's moiré) lowers the typical block's correlation and the bar with it."""
+    values = alike[compared & (alike > -1)]
+    if values.size == 0:
+        return BLOCK_SAME
+    typical = float(np.median(values))
+    return min(BLOCK_SAME_MOST, max(BLOCK_SAME, typical - TYPICAL_MARGIN))
+
+
+def _black_and_white(colour: Array) -> bool:
+    channels = colour.astype(np.int16)
+    spread = np.abs(channels[:, :, 0] - channels[:, :, 1]) + np.abs(channels[:, :, 1] - channels[:, :, 2])
+    return float(spread.mean()) < GREY_SPREAD
+
+
+def _remixed(reference_colour: Array, warped: Array, mask: Array) -> Array:
+    """The reference's colours mixed into grey with the weights that best give the candidate's grey (one
+    least-squares fit over the whole overlap): a photo turned black and white with other weights than ours,
+    or recoloured channel by channel, compares like for like. One mix for the whole picture, so a block's
+    own content cannot be fitted away."""
+    inside = mask[::4, ::4]
+    design = reference_colour[::4, ::4][inside].reshape(-1, 3).astype(np.float64)
+    target = warped[::4, ::4][inside].reshape(-1).astype(np.float64)
+    if target.size < 16:
+        return cv2.cvtColor(reference_colour, cv2.COLOR_BGR2GRAY)
+    design = np.column_stack([design, np.ones(target.size)])
+    weights, *_rest = np.linalg.lstsq(design, target, rcond=None)
+    mixed = reference_colour.reshape(-1, 3).astype(np.float64) @ weights[:3] + weights[3]
+    return np.clip(mixed, 0, 255).reshape(reference_colour.shape[:2]).astype(np.uint8)
 
 
 def _stamped(reference: Array, warped: Array) -> Array:
@@ -231,8 +282,13 @@ def compare(reference: Prepared, candidate: Prepared) -> Comparison:
     warped = cv2.warpPerspective(np.ascontiguousarray(source), matrix, (w, h))
     ones = np.full(source.shape, 255, np.uint8)
     mask = cv2.erode(cv2.warpPerspective(ones, matrix, (w, h)), np.ones((9, 9), np.uint8)) > 0
-    compared, changed = _blocks(reference.grey, warped, mask, _stamped(reference.grey, warped))
+    stamped = _stamped(reference.grey, warped)
+    # A black-and-white copy was made with its own weights of the colours: compare it with the reference
+    # mixed the same way. Only then: a second chance for every block would pass genuine changes too.
+    remixed = _remixed(reference.colour, warped, mask) if _black_and_white(candidate.colour) else None
+    compared, alike = _blocks(reference.grey, warped, mask, stamped, remixed)
     compared[[0, -1], :] = compared[:, [0, -1]] = False  # the edge: a screen's bezel, a screenshot's bars
+    changed = alike < _same_enough(alike, compared)
     changed = _without_text_lines(changed) & compared
     changed &= ~_isolated(changed)
     total = int(compared.sum())
@@ -266,10 +322,7 @@ def _outline(panel: Array, blocks: tuple[tuple[int, int], ...]) -> Array:
 
 def comparison_image(reference: Prepared, candidate: Prepared, result: Comparison) -> bytes:
     """Three panels side by side, as JPEG: the reference, the candidate turned onto it (mirrored back when it
-    was mirrored) and their difference, the changed blocks outlined in red on each. Both must have been
-    prepared with ``keep_colour``."""
-    if reference.colour is None or candidate.colour is None:
-        raise ValueError("prepare both photos with keep_colour=True")
+    was mirrored) and their difference, the changed blocks outlined in red on each."""
     h, w = reference.grey.shape
     ref = reference.colour.copy()
     source = candidate.colour[:, ::-1] if result.mirrored else candidate.colour
