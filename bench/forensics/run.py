@@ -4,6 +4,7 @@ found by a linear scan) runs beside it on the same photos as the baseline.
 
     .venv/bin/python bench/forensics/run.py                       # 40 scenes, stores of 10k, 100k and 1M
     .venv/bin/python bench/forensics/run.py --scenes 10 --sizes 10000
+    .venv/bin/python bench/forensics/run.py --scenes 100 --first-seed 3000 --sizes 10000   # another set
 
 Photos come from ``chuangwen/evidence/tests/scenes.py`` (seeded street scenes with a problem; every disguise
 kind; genuine fixes from the same viewpoint; fixes of another place). Seeds start at 1000, away from the
@@ -52,12 +53,12 @@ def thumb_hash(bgr: object) -> str:
     return phash(im)
 
 
-def photos(scenes_count: int) -> list[tuple[int, bytes, dict[str, bytes]]]:
+def photos(scenes_count: int, first_seed: int = FIRST_SEED) -> list[tuple[int, bytes, dict[str, bytes]]]:
     """Per scene: its seed, the problem photo as JPEG, and each variant (disguises and genuine fixes)."""
     from chuangwen.evidence.tests import scenes
 
     out = []
-    for seed in range(FIRST_SEED, FIRST_SEED + scenes_count):
+    for seed in range(first_seed, first_seed + scenes_count):
         problem = scenes.problem_photo(seed)
         variants = {kind: scenes.disguise(problem, kind, seed) for kind in sorted(scenes.DISGUISES)}
         variants["genuine_fix"] = scenes.genuine_fix(seed)
@@ -230,6 +231,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scenes", type=int, default=40)
+    parser.add_argument("--first-seed", type=int, default=FIRST_SEED, help="another set of scenes")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--baseline-queries", type=int, default=30, help="linear scans timed per size")
     args = parser.parse_args()
@@ -239,7 +241,7 @@ def main() -> None:
     django.setup()
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    data = photos(args.scenes)
+    data = photos(args.scenes, args.first_seed)
     made = time.perf_counter() - started
     print(f"{args.scenes} scenes, {len(data[0][2])} variants each, made in {made:.0f} s")
     same_as_problem(data)

@@ -9,7 +9,9 @@
    screenshot and a photo of a screen are all homographies of the original; another place is not.
 3. **What differs after alignment.** The candidate is warped onto the reference and both are cut into
    ``GRID`` × ``GRID`` blocks; a textured block whose normalised correlation with its counterpart stays under
-   ``BLOCK_SAME`` has changed (correlation ignores brightness, contrast and colour casts). Near-white text
+   the pair's own bar (the typical block's correlation less ``TYPICAL_MARGIN``, between ``BLOCK_SAME`` and
+   ``BLOCK_SAME_MOST``) has changed (correlation ignores brightness, contrast and colour casts; a
+   black-and-white copy is also compared with the reference's colours mixed its way). Near-white text
    the reference lacks (a stamped timestamp, a watermark camera's band), groups of changed blocks at most two
    high and four times as wide (lines of text), lone changed blocks (noise of a harsh re-encoding) and the
    outer ring of blocks (a screen's bezel, a screenshot's bars) are left out. A copy changes (almost)
