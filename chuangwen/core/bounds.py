@@ -14,7 +14,8 @@ earth; the ninja types below carry the bounds into the API's schema: a breach is
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django import forms
@@ -24,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import P, PathEx
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 DEFAULT_PAST_YEARS = 20
 DEFAULT_FUTURE_YEARS = 5
@@ -48,6 +49,10 @@ IdPath = PathEx[int, P(ge=1, le=ID_MAX, description="ID")]
 
 
 # --- dates ----------------------------------------------------------------------------------------
+
+
+# The largest offset from UTC of a time anyone may send (Kiribati, +14:00).
+MAX_UTC_OFFSET = timedelta(hours=14)
 
 
 def _years(name: str, default: int) -> int:
@@ -77,6 +82,10 @@ def _day(value: date | datetime) -> date:
 
 def date_error(value: date | datetime, label: str) -> str | None:
     """Why ``value`` is out of bounds, in Chinese, naming the field by ``label``; None when it is in."""
+    offset = value.utcoffset() if isinstance(value, datetime) else None
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        # Python takes offsets up to ±23:59, PostgreSQL refuses beyond ±15:59 (a 500); the earth uses ±14:00.
+        return _("%(field)s的时区偏移须在 -14:00 至 +14:00 之间") % {"field": label}
     low, high = earliest_date(), latest_date()
     if low <= _day(value) <= high:
         return None
@@ -141,7 +150,66 @@ class BoundedDateTimeField(forms.DateTimeField):
         return super().get_bound_field(form, field_name)
 
 
+def date_pattern(*, with_time: bool) -> str:
+    """A regular expression for the API's schema that only dates within the bounds match: ``YYYY-MM-DD``,
+    or with ``with_time`` an ISO 8601 date and time with its offset (the API refuses a time without one).
+    A time's date is read in the server's time zone, so the years at either end are left out for times: the
+    pattern is never wider than what the server accepts, and at most a year narrower."""
+    low, high = earliest_date(), latest_date()
+
+    def alternatives(values: range) -> str:
+        return "|".join(f"{value:02d}" for value in values)
+
+    if with_time:
+        years, last = range(low.year + 1, high.year), ""
+    else:
+        years = range(low.year, high.year)
+        last = (
+            f"|{high.year}-(?:{alternatives(range(1, high.month))})-(?:0[1-9]|[12][0-9]|3[01])"
+            * (high.month > 1)
+            + f"|{high.year}-{high.month:02d}-(?:{alternatives(range(1, high.day + 1))})"
+        )
+    day = f"(?:(?:{alternatives(years)})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01]){last})"
+    if not with_time:
+        return f"^{day}$"
+    clock = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    offset = r"(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)"  # MAX_UTC_OFFSET
+    return f"^{day}T{clock}{offset}$"
+
+
+def month_pattern() -> str:
+    """A regular expression for the API's schema: only months (``YYYY-MM``) within the date bounds match."""
+    low, high = earliest_date(), latest_date()
+    years = "|".join(str(year) for year in range(low.year, high.year))
+    months = "|".join(f"{month:02d}" for month in range(1, high.month + 1))
+    return f"^(?:(?:{years})-(?:0[1-9]|1[0-2])|{high.year}-(?:{months}))$"
+
+
+# A month (YYYY-MM) in an API parameter; the schema's pattern is narrowed to the date bounds when it is drawn
+# (``core.api_errors.add_date_bounds``).
+MONTH_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
+Month = Annotated[
+    str, Field(pattern=MONTH_PATTERN, max_length=7, json_schema_extra={"x-date-bounds": "month"})
+]
+
+
 # --- numbers --------------------------------------------------------------------------------------
+
+# A score or score line, 0–100 with at most two decimals, sent as a JSON number or a string.
+SCORE_TEXT = r"^(?:100(?:\.0{1,2})?|[0-9]{1,2}(?:\.[0-9]{1,2})?)$"
+Score = Annotated[
+    Decimal,
+    Field(ge=0, le=100, max_digits=5, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
+                {"type": "string", "pattern": SCORE_TEXT},
+            ]
+        },
+        mode="validation",
+    ),
+]
 
 
 def clamped_number(text: str | None, low: int, high: int, default: int) -> int:

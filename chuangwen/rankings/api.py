@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from chuangwen.accounts.capabilities import may_publish_rankings, may_see_selfcheck
 from chuangwen.core.api_errors import ApiError, ErrorOut
@@ -133,9 +133,16 @@ class DrilldownOut(Schema):
     counts_match: bool = Field(description="重新计数与排名记载一致（案卷发布后有变动时为 false）")
 
 
+# What ``parse_period`` reads; which rounds are published is the database's to say.
+PERIOD_PATTERN = r"^(?:round:[0-9]{1,19}|month:[0-9]{4}-(?:0[1-9]|1[0-2]))$"
+Level = Literal["street", "community", "department"]
+
+
 class PublishIn(Schema):
-    period: str = Field(description="round:<已发布批次 ID> 或 month:YYYY-MM")
-    level: str = Field(description="street、community 或 department")
+    period: str = Field(
+        pattern=PERIOD_PATTERN, max_length=25, description="round:<已发布批次 ID> 或 month:YYYY-MM"
+    )
+    level: Level = Field(description="street、community 或 department")
 
 
 class MonthGapOut(Schema):
@@ -207,7 +214,8 @@ def list_rankings(request: HttpRequest) -> list[dict[str, Any]]:
     response={200: list[RowOut], 400: ErrorOut, 403: ErrorOut},
     summary="实时计算预览（不保存；仅协调员）",
 )
-def preview(request: HttpRequest, period: str, level: str) -> Any:
+def preview(request: HttpRequest, choice: Query[PublishIn]) -> Any:
+    period, level = choice.period, choice.level
     if not may_publish_rankings(user_of(request)):
         raise ApiError(403, "refused", str(ONLY_COORDINATORS))
     parsed, lvl = parse_period(period), parse_level(level)
@@ -246,7 +254,7 @@ def ranking_detail_out(ranking: Ranking) -> dict[str, Any]:
 @router.get(
     "/selfcheck", response={200: list[ReliabilityOut], 403: ErrorOut}, summary="自查可信度（协调员、领导）"
 )
-def selfcheck_api(request: HttpRequest, level: str = "street") -> Any:
+def selfcheck_api(request: HttpRequest, level: Level = "street") -> Any:
     if not may_see_selfcheck(user_of(request)):
         raise ApiError(403, "refused", str(ONLY_OVERSEERS))
     units = selfcheck.reliability(parse_level(level) or "street")

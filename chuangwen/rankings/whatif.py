@@ -30,7 +30,7 @@ from chuangwen.rankings.compute import LEVELS, Period, Scene, UnitScore
 
 
 class NotRanked(ValueError):
-    """The unit is of a kind that is not ranked (a grid, the district …)."""
+    """The unit is of a kind that is not ranked (a grid, the district …), or is not active."""
 
 
 # One unit's numbers in one evaluation of the level.
@@ -46,6 +46,12 @@ def level_of_unit(unit: Unit) -> str:
     if unit.kind not in LEVELS:
         raise NotRanked(_("该单位不参加排名（只对街道、社区和部门排名）"))
     return unit.kind
+
+
+def _ranked_in(scene: Scene, unit: Unit) -> None:
+    """A unit of a ranked kind is still ranked only while it is active (the scene holds the active units)."""
+    if all(ranked.pk != unit.pk for ranked in scene.units):
+        raise NotRanked(_("该单位已停用，不参加排名"))
 
 
 def open_cases(unit: Unit, scene: Scene) -> Any:
@@ -94,6 +100,7 @@ def _gain(after: Decimal | None, before: Decimal | None) -> Decimal:
 def case_costs(unit: Unit, *, scene: Scene | None = None) -> list[CaseCost]:
     """The unit's open cases, the most costly first."""
     scene = scene or scene_for(level_of_unit(unit))
+    _ranked_in(scene, unit)
     base = scene.evaluate()
     counted = set(base[unit.pk].case_ids)
     costs = []
@@ -115,6 +122,7 @@ def case_costs(unit: Unit, *, scene: Scene | None = None) -> list[CaseCost]:
 def what_if(unit: Unit, case_ids: Iterable[int], *, scene: Scene | None = None) -> WhatIf:
     """Before and after closing the chosen open cases of the unit now (other ids are ignored)."""
     scene = scene or scene_for(level_of_unit(unit))
+    _ranked_in(scene, unit)
     wanted = set(case_ids)
     chosen = sorted(pk for pk in scene.open_case_ids(unit.pk) if pk in wanted)
     before = scene.evaluate()[unit.pk]
@@ -124,6 +132,6 @@ def what_if(unit: Unit, case_ids: Iterable[int], *, scene: Scene | None = None) 
 
 def plan(unit: Unit, case_ids: Iterable[int]) -> tuple[WhatIf, list[CaseCost]]:
     """What the act page and its API show, over one load of the level: the what-if of the chosen cases and
-    the cost of every open case. Raises ``NotRanked`` for a unit of a kind that is not ranked."""
+    the cost of every open case. Raises ``NotRanked`` for a unit of a kind that is not ranked, or inactive."""
     scene = scene_for(level_of_unit(unit))
     return what_if(unit, case_ids, scene=scene), case_costs(unit, scene=scene)

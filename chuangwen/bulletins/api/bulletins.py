@@ -34,7 +34,8 @@ from chuangwen.bulletins.api.common import (
     within_bounds,
 )
 from chuangwen.bulletins.api.sources import resolve_sources
-from chuangwen.bulletins.models import Bulletin, BulletinState, RenderState, TypicalProblem
+from chuangwen.bulletins.api.templates import WORDING_NAMES, Wording
+from chuangwen.bulletins.models import Bulletin, BulletinState, RenderState, Section, TypicalProblem
 from chuangwen.core.api_errors import ApiError
 from chuangwen.core.bounds import ID_MAX, Id, IdPath
 
@@ -167,15 +168,17 @@ class DraftIn(Schema):
 
 class EditIn(Schema):
     version: int = Field(ge=1, le=ID_MAX, description="当前版本号")
-    title: str | None = Field(None, max_length=200, description="标题")
+    title: str | None = Field(None, max_length=200, pattern=r"\S", description="标题（非空白）")
     addressees: str | None = Field(None, max_length=300, description="主送")
-    sections: list[str] | None = Field(None, max_length=50, description="章节（按顺序）")
-    wording: dict[str, str] | None = Field(None, max_length=50, description="文字段落（只改所给的段落）")
+    sections: list[Section] | None = Field(None, min_length=1, max_length=50, description="章节（按顺序）")
+    wording: Wording | None = Field(
+        None, max_length=50, json_schema_extra=WORDING_NAMES, description="文字段落（只改所给的段落）"
+    )
 
 
 class PickIn(Schema):
     finding_id: Id = Field(description="不符合项 ID（见 /{bulletin_id}/candidates）")
-    caption: str = Field("", description="说明（不超过 300 字）")
+    caption: str = Field("", max_length=300, description="说明（不超过 300 字）")
 
 
 class TypicalIn(Schema):
@@ -352,7 +355,7 @@ def edit_bulletin(request: HttpRequest, bulletin_id: IdPath, body: EditIn) -> di
             version=body.version,
             title=body.title,
             addressees=body.addressees,
-            sections=body.sections,
+            sections=[str(section) for section in body.sections] if body.sections is not None else None,
             wording=body.wording,
         )
     except services.Refused as exc:

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
+from pydantic import StrictBool, model_validator
+from pydantic.json_schema import JsonDict
 
 from chuangwen.audit.services import record
-from chuangwen.bulletins import services
+from chuangwen.bulletins import defaults, services
 from chuangwen.bulletins.api.common import ERRORS, WRITE_ERRORS, forbidden, invalid, office, refused, router
-from chuangwen.bulletins.models import BulletinTemplate
+from chuangwen.bulletins.models import BulletinTemplate, Section
 from chuangwen.core.api_errors import ApiError
-from chuangwen.core.bounds import IdPath
+from chuangwen.core.bounds import IdPath, Score
 
 SCHEDULES = Literal["none", "weekly", "monthly"]
 LEVELS = Literal["street", "community", "department"]
@@ -47,27 +49,43 @@ class TemplateOut(Schema):
     active: bool = Field(description="启用")
 
 
+# Wording blocks by name (the names the services know), each at most MAX_WORDING_CHARS characters.
+Wording = dict[str, Annotated[str, Field(max_length=services.MAX_WORDING_CHARS)]]
+WORDING_NAMES: JsonDict = {"propertyNames": {"enum": [key for key in sorted(defaults.WORDING_KEYS)]}}
+
+
 class TemplateIn(Schema):
     """Only the fields given change."""
 
-    name: str | None = Field(None, max_length=100, description="模板名称")
-    sections: list[str] | None = Field(None, max_length=50, description="章节（按顺序）")
-    wording: dict[str, str] | None = Field(None, max_length=50, description="文字段落（只改所给的段落）")
-    red_threshold: Decimal | None = Field(
-        None, ge=0, le=100, max_digits=5, decimal_places=2, description="红榜分数线（0–100）"
+    name: str | None = Field(None, max_length=100, pattern=r"\S", description="模板名称（非空白）")
+    sections: list[Section] | None = Field(None, min_length=1, max_length=50, description="章节（按顺序）")
+    wording: Wording | None = Field(
+        None, max_length=50, json_schema_extra=WORDING_NAMES, description="文字段落（只改所给的段落）"
     )
-    black_threshold: Decimal | None = Field(
-        None, ge=0, le=100, max_digits=5, decimal_places=2, description="黑榜分数线（0–100）"
-    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        """Every field may be left out, but the body is still one JSON object (not a list, not null)."""
+        if not isinstance(getattr(data, "_obj", data), dict):  # ninja wraps it in its DjangoGetter
+            raise ValueError(_("请求体应为 JSON 对象"))
+        return data
+
+    red_threshold: Score | None = Field(None, description="红榜分数线（0–100，至多两位小数）")
+    black_threshold: Score | None = Field(None, description="黑榜分数线（0–100，至多两位小数）")
     red_count: int | None = Field(None, ge=0, le=50, description="红榜最多单位数（0–50）")
     typical_count: int | None = Field(None, ge=0, le=50, description="典型问题条数（0–50）")
     addressees: str | None = Field(None, max_length=300, description="主送")
-    issuer: str | None = Field(None, max_length=100, description="发文机关署名")
-    number_prefix: str | None = Field(None, max_length=30, description="发文字号前缀")
+    issuer: str | None = Field(
+        None, max_length=100, pattern=r"\S", description="发文机关署名（不能只有空白）"
+    )
+    number_prefix: str | None = Field(
+        None, max_length=30, pattern=r"\S", description="发文字号前缀（不能只有空白）"
+    )
     reply_days: int | None = Field(None, ge=1, le=60, description="整改报告期限（1–60 个工作日）")
     schedule: SCHEDULES | None = Field(None, description="自动起草")
     ranking_level: LEVELS | None = Field(None, description="引用排名的对象")
-    active: bool | None = Field(None, description="启用")
+    active: StrictBool | None = Field(None, description="启用（true 或 false）")
 
 
 def template_out(t: BulletinTemplate) -> dict[str, Any]:

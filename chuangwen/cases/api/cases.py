@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,14 +12,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, P, PathEx, Query, Router, Schema
 from ninja.errors import ValidationError
 
 from chuangwen.cases import machine, photochecks, services
 from chuangwen.cases.exceptions import CaseNotFound, Conflict, TransitionRefused
 from chuangwen.cases.forms import CaseFilterForm, light_counts, light_of, state_counts
 from chuangwen.cases.instructions import instruction_rows
-from chuangwen.cases.models import Case, CaseState
+from chuangwen.cases.models import Case, CaseSource, CaseState
 from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import ID_MAX, OFFSET_MAX, Id, IdPath
 from chuangwen.core.web import user_of
@@ -165,13 +165,13 @@ class CasePage(Schema):
 
 
 class CaseFilters(Schema):
-    q: str | None = Field(None, description="编号、标题或点位名称（模糊匹配）")
-    state: str | None = Field(None, description="状态编码")
-    source: str | None = Field(None, description="来源编码")
+    q: str | None = Field(None, max_length=100, description="编号、标题或点位名称（模糊匹配）")
+    state: CaseState | None = Field(None, description="状态编码")
+    source: CaseSource | None = Field(None, description="来源编码")
     unit: int | None = Field(None, ge=1, le=ID_MAX, description="责任单位 ID（含其下级）")
-    light: str | None = Field(None, description="红黄绿灯：green、yellow、red")
+    light: Literal["green", "yellow", "red"] | None = Field(None, description="红黄绿灯：green、yellow、red")
     overdue: bool | None = Field(None, description="只看超期")
-    pending: str | None = Field(
+    pending: Literal["return", "extension", "reverify", "escalated"] | None = Field(
         None,
         description=(
             "待决事项：return 退回申请待审批、extension 延期申请待审批、"
@@ -181,6 +181,13 @@ class CaseFilters(Schema):
     with_counts: bool = Field(False, description="是否附带按状态和红黄绿灯的统计（统计整个筛选结果，较慢）")
     limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE, description="每页条数（1–50）")
     offset: int = Field(0, ge=0, le=OFFSET_MAX, description="跳过的条数（0–10 000 000）")
+
+
+# An action of the case machine (cases/machine.py), in the path of POST /cases/{id}/actions/{action}.
+ActionPath = PathEx[
+    str,
+    P(pattern="^(?:" + "|".join(machine.ACTIONS) + ")$", description="操作：" + "、".join(machine.ACTIONS)),
+]
 
 
 class ActionIn(Schema):
@@ -346,7 +353,7 @@ def _field_errors(errors: dict[str, list[str]]) -> ValidationError:
     response={200: CaseDetailOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="对案卷执行操作（受理、退回、报告整改、核查等）",
 )
-def act(request: HttpRequest, case_id: IdPath, action: str, payload: ActionIn) -> Any:
+def act(request: HttpRequest, case_id: IdPath, action: ActionPath, payload: ActionIn) -> Any:
     user = user_of(request)
     case = _visible(request).filter(pk=case_id).first()
     if case is None:

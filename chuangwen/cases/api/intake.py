@@ -26,7 +26,7 @@ from chuangwen.cases.api.cases import (
     instruction_out,
 )
 from chuangwen.cases.exceptions import CaseNotFound, TransitionRefused
-from chuangwen.cases.instructions import instruct, open_instruction_case
+from chuangwen.cases.instructions import TEXT_MAX, instruct, open_instruction_case
 from chuangwen.core.api_errors import ApiError, ErrorOut
 from chuangwen.core.bounds import ID_MAX, IdPath
 from chuangwen.core.imports import ImportRowError
@@ -44,7 +44,9 @@ class SkippedOut(Schema):
 
 class HotlineIn(Schema):
     mapping: str = Field(
-        description='字段到表头的 JSON，如 {"external_ref": "工单号", "opened_at": "来电时间"}'
+        min_length=1,
+        max_length=10_000,
+        description='字段到表头的 JSON，如 {"external_ref": "工单号", "opened_at": "来电时间"}',
     )
     gcj02: bool = Field(False, description="坐标为 GCJ-02 时转换为 WGS-84")
     dry_run: bool = Field(False, description="只校验，不写入")
@@ -112,16 +114,16 @@ def import_hotline(request: HttpRequest, form: Form[HotlineIn], file: File[Uploa
 
 
 class InstructionIn(Schema):
-    text: str = Field(description="督办要求")
+    text: str = Field(pattern=r"\S", max_length=TEXT_MAX, description="督办要求（不能只有空白）")
     deadline: AwareDatetime = Field(description="督办期限（须晚于现在，带时区）")
 
 
 class InstructionCaseIn(Schema):
-    title: str = Field(description="问题（案卷标题）")
+    title: str = Field(pattern=r"\S", max_length=200, description="问题（案卷标题，不能只有空白）")
     description: str = Field("", description="问题描述")
     unit_id: int = Field(ge=1, le=ID_MAX, description="责任单位 ID（须在调用者管辖范围内）")
     site_id: int | None = Field(None, ge=1, le=ID_MAX, description="点位 ID（可选）")
-    text: str = Field("", description="督办要求（默认同标题）")
+    text: str = Field("", pattern=r"^$|\S", max_length=TEXT_MAX, description="督办要求（默认同标题）")
     deadline: AwareDatetime = Field(description="督办期限，即整改期限（须晚于现在，带时区）")
 
 

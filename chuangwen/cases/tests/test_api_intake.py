@@ -80,6 +80,26 @@ def test_it_instructs_and_lists_instructions_in_the_detail(people, org):
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "deadline"
 
 
+def test_it_refuses_a_deadline_whose_offset_no_place_has(people, org):
+    """Found by the API contract test on PostgreSQL: an offset of -19:06 is a valid Python time, but
+    PostgreSQL refuses offsets beyond ±15:59 and the write answered 500. Offsets beyond ±14:00 are refused
+    (422 naming the field) on every database; the schema's pattern says so too."""
+    case = make_case(CaseState.DISPATCHED, org["west"])
+    client = client_for(people["leader"])
+    url = f"{BASE}/{case.pk}/instructions"
+    deadline = (timezone.now() + timedelta(days=30)).replace(microsecond=0).isoformat()[:19]
+    for offset in ("-19:06", "+15:00"):
+        bad = client.post(
+            url, {"text": "限期办结", "deadline": deadline + offset}, content_type="application/json"
+        )
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "deadline", bad.content
+    assert not Instruction.objects.exists()
+    fine = client.post(
+        url, {"text": "限期办结", "deadline": deadline + "+14:00"}, content_type="application/json"
+    )
+    assert fine.status_code == 200
+
+
 def test_it_answers_404_and_403_for_instructions(people, org):
     case = make_case(CaseState.DISPATCHED, org["west"])
     body = {"text": "x", "deadline": later()}

@@ -42,7 +42,9 @@ def test_it_previews_and_publishes_for_coordinators_only(
     coordinator = client_for(users["coordinator"])
     preview = coordinator.get(f"{API}/preview", {"period": period, "level": "street"})
     assert preview.status_code == 200 and len(preview.json()) == 2
-    assert coordinator.get(f"{API}/preview", {"period": "round:x", "level": "street"}).status_code == 400
+    # A malformed period: the schema refuses it (422); one naming no published round: the rule (400).
+    assert coordinator.get(f"{API}/preview", {"period": "round:x", "level": "street"}).status_code == 422
+    assert coordinator.get(f"{API}/preview", {"period": "round:999999", "level": "street"}).status_code == 400
     first = coordinator.post(
         f"{API}/publish", {"period": period, "level": "street"}, content_type="application/json"
     )
@@ -67,3 +69,14 @@ def test_it_answers_the_what_if(scored: dict[str, Any], users: dict[str, Any], o
 def test_it_shows_self_check_reliability_to_overseers(scored: dict[str, Any], users: dict[str, Any]) -> None:
     assert client_for(users["west_head"]).get(f"{API}/selfcheck").status_code == 403
     assert client_for(users["leader"]).get(f"{API}/selfcheck").status_code == 200
+
+
+def test_whatif_of_an_inactive_unit_is_refused_not_a_server_error(
+    scored: dict[str, Any], users: dict[str, Any], org: dict[str, Any]
+) -> None:
+    """Found by the API contract test (core/tests/test_api_contract.py): the what-if of a deactivated unit
+    answered 500 (the month's scene holds only active units); it is refused like a unit that is not ranked."""
+    org["west"].active = False
+    org["west"].save(update_fields=["active"])
+    response = client_for(users["coordinator"]).get(f"{API}/units/{org['west'].pk}/whatif")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"

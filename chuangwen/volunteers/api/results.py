@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from chuangwen.accounts.capabilities import may_see_volunteer_work
 from chuangwen.core.api_errors import ApiError, ErrorOut
-from chuangwen.core.bounds import ID_MAX, date_error
+from chuangwen.core.bounds import ID_MAX, Month, date_error
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
 from chuangwen.volunteers import results
@@ -25,9 +25,7 @@ class ResultsFilters(Schema):
     unit: int | None = Field(
         None, ge=1, le=ID_MAX, description="单位 ID（默认调用者本单位）；只能是本单位及下级"
     )
-    month: str | None = Field(
-        None, pattern=r"^\d{4}-\d{2}$", max_length=7, description="月份 YYYY-MM（默认本月）"
-    )
+    month: Month | None = Field(None, description="月份 YYYY-MM（默认本月；在日期范围内）")
 
 
 class FiguresOut(Schema):
