@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ import pyotp
 import segno
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +31,7 @@ class LoginResult:
     user: User | None
     message: str = ""
     locked: bool = False
+    retry_after: int = 0  # seconds until the lockout frees, when locked
 
     @property
     def ok(self) -> bool:
@@ -49,17 +52,49 @@ def _window_start() -> datetime:
     return timezone.now() - timedelta(seconds=settings.LOCKOUT_WINDOW_SECONDS)
 
 
+class TooManyAttempts(Exception):
+    """The account or the address is locked out: refused before any secret is checked (HTTP 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(lockout_message())
+        self.retry_after = retry_after
+
+
 def _is_locked(username: str, address: str | None, exclude_pk: int | None = None) -> bool:
     recent = LoginFailure.objects.filter(at__gte=_window_start())
     if exclude_pk is not None:
         recent = recent.exclude(pk=exclude_pk)
-    if recent.filter(username__iexact=username).count() >= settings.LOCKOUT_ACCOUNT_FAILURES:
+    # A bad API token is a failure of its address only: its row has no username, and counts for no account.
+    if username and recent.filter(username__iexact=username).count() >= settings.LOCKOUT_ACCOUNT_FAILURES:
         return True
     return bool(address) and recent.filter(address=address).count() >= settings.LOCKOUT_ADDRESS_FAILURES
 
 
 def is_locked(username: str, address: str | None) -> bool:
     return _is_locked(username, address)
+
+
+def _frees_in(failures: QuerySet[LoginFailure], limit: int) -> int:
+    """Seconds until fewer than ``limit`` of these failures are left inside the window (0: fewer already)."""
+    recent = failures.filter(at__gte=_window_start()).order_by("-at").values_list("at", flat=True)
+    nth_newest = list(recent[max(1, limit) - 1 : max(1, limit)])
+    if not nth_newest:
+        return 0
+    # A failure counts while ``at >= now - window``: it stops the first whole second after ``at + window``.
+    ends = nth_newest[0] + timedelta(seconds=settings.LOCKOUT_WINDOW_SECONDS)
+    return max(0, math.floor((ends - timezone.now()).total_seconds()) + 1)
+
+
+def retry_after(username: str, address: str | None) -> int:
+    """Seconds until neither the account nor the address is locked any more (``Retry-After``; at least 1)."""
+    seconds = 0
+    if username:
+        account = LoginFailure.objects.filter(username__iexact=username)
+        seconds = _frees_in(account, int(settings.LOCKOUT_ACCOUNT_FAILURES))
+    if address:
+        by_address = LoginFailure.objects.filter(address=address)
+        seconds = max(seconds, _frees_in(by_address, int(settings.LOCKOUT_ADDRESS_FAILURES)))
+    return max(1, seconds)
 
 
 def _fail(request: HttpRequest | None, username: str, action: str, user: User | None = None) -> LoginResult:
@@ -78,7 +113,7 @@ def authenticate_with_lockout(request: HttpRequest | None, username: str, passwo
     if _is_locked(username, address, exclude_pk=attempt.pk):
         attempt.delete()
         record(request, "login_locked", outcome=Outcome.DENIED, actor_name=username)
-        return LoginResult(None, lockout_message(), locked=True)
+        return LoginResult(None, lockout_message(), locked=True, retry_after=retry_after(username, address))
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User):
         record(request, "login_failed", outcome=Outcome.FAILURE, actor_name=username)
@@ -99,6 +134,14 @@ def unlock_account(request: HttpRequest | None, username: str) -> int:
 
 class TokenRefused(Exception):
     """A token was not issued; the message says why, in the user's language."""
+
+
+class TokenLocked(TokenRefused):
+    """A token was not issued because the account or the address is locked out (HTTP 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(lockout_message())
+        self.retry_after = retry_after
 
 
 class TokenExpired(Exception):
@@ -128,9 +171,10 @@ def _token_second_factor(user: User, totp_code: str | None, request: HttpRequest
         raise TokenRefused(
             _("用户 %(user)s 已启用动态口令：申请令牌须提供当前的动态口令。") % {"user": username}
         )
-    if _is_locked(username, client_address(request)):
+    address = client_address(request)
+    if _is_locked(username, address):
         record(request, "token_refused", obj=user, outcome=Outcome.DENIED, detail={"reason": "locked"})
-        raise TokenRefused(lockout_message())
+        raise TokenLocked(retry_after(username, address))
     if not verify_totp(user, totp_code or ""):
         LoginFailure.objects.create(username=username[:150], address=client_address(request))
         record(request, "token_refused", obj=user, outcome=Outcome.FAILURE, detail={"reason": "totp"})
@@ -173,10 +217,22 @@ def revoke_token(token: ApiToken, *, request: HttpRequest | None = None) -> bool
     return bool(changed)
 
 
-def user_for_token(key: str) -> User | None:
-    """The active owner of a valid token, or None; an expired token raises TokenExpired (to say so)."""
-    row = token_cache.check(token_digest(key))
+def user_for_token(key: str, request: HttpRequest | None = None) -> User | None:
+    """The active owner of a valid token, or None; an expired token raises TokenExpired (to say so).
+
+    A key that opens nothing (unknown, revoked, or its owner deactivated) is a failed login of the request's
+    address; once the address has ``LOCKOUT_ADDRESS_FAILURES`` of them (wrong passwords included) inside the
+    window, every key from it raises :class:`TooManyAttempts` without being looked at. The count is read in
+    the token check's own query: a valid token pays no extra query."""
+    address = client_address(request)
+    limit = int(settings.LOCKOUT_ADDRESS_FAILURES)
+    failures, row = token_cache.check_from(token_digest(key), address, _window_start(), limit)
+    if address and failures >= limit:
+        raise TooManyAttempts(retry_after("", address))
     if row is None or not row.user_active:
+        if address:
+            LoginFailure.objects.create(username="", address=address)
+        record(request, "api_token_failed", outcome=Outcome.FAILURE)
         return None
     now = timezone.now()
     if row.expires_at <= now:
@@ -264,9 +320,10 @@ def disable_totp(user: User, *, request: HttpRequest | None = None) -> None:
 def verify_second_factor(request: HttpRequest | None, user: User, code: str) -> LoginResult:
     """The login's second step; wrong codes count toward the same lockout as wrong passwords."""
     username = user.get_username()
-    if _is_locked(username, client_address(request)):
+    address = client_address(request)
+    if _is_locked(username, address):
         record(request, "login_locked", obj=user, outcome=Outcome.DENIED, actor=user)
-        return LoginResult(None, lockout_message(), locked=True)
+        return LoginResult(None, lockout_message(), locked=True, retry_after=retry_after(username, address))
     ok = verify_totp(user, code) if user.totp_enabled else confirm_totp(user, code, request=request)
     if not ok:
         _fail(request, username, "totp_failed", user)

@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyHeader
 
-from chuangwen.accounts.services import TokenExpired, user_for_token
+from chuangwen.accounts.services import TokenExpired, TooManyAttempts, user_for_token
+from chuangwen.core.api_errors import ApiError
 
 
 class ExpiredTokenError(AuthenticationError):
@@ -18,8 +19,15 @@ class ExpiredTokenError(AuthenticationError):
         super().__init__(401, message)
 
 
+def too_many_attempts(retry_after: int) -> ApiError:
+    """429 in the API's error shape, with ``Retry-After``: the same lockout the web login applies."""
+    exc = TooManyAttempts(retry_after)
+    return ApiError(429, "too_many_attempts", str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
 class TokenAuth(APIKeyHeader):
-    """``Authorization: Token <key>``; the owner becomes ``request.user``."""
+    """``Authorization: Token <key>``; the owner becomes ``request.user``. A key that opens nothing counts
+    toward the lockout of the client's address; a locked address is answered 429 whatever key it sends."""
 
     param_name = "Authorization"
 
@@ -27,9 +35,11 @@ class TokenAuth(APIKeyHeader):
         if not key or not key.startswith("Token "):
             return None
         try:
-            user = user_for_token(key.removeprefix("Token ").strip())
+            user = user_for_token(key.removeprefix("Token ").strip(), request)
         except TokenExpired as exc:
             raise ExpiredTokenError(str(exc)) from None
+        except TooManyAttempts as exc:
+            raise too_many_attempts(exc.retry_after) from None
         if user is not None:
             request.user = user
         return user

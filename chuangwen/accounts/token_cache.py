@@ -6,7 +6,9 @@ ORM lookup with its two joins cost more than the cached dashboard it guarded. Ev
 token row (so a revoked or expired token and a deactivated user stop at once) together with the owner's
 role, unit, superuser flag and the unit's path and state; the cached ``User`` is reused only while all of
 those are the same and for at most ``API_TOKEN_CACHE_SECONDS`` (0 turns the cache off). Each request gets
-its own copy, so nothing a view sets on ``request.user`` reaches another request.
+its own copy, so nothing a view sets on ``request.user`` reaches another request. The same query counts the
+client address's recent failed logins first and looks at the token only while they are under the lockout
+limit (docs/security.md, "One lockout for every way in").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from chuangwen.accounts.models import ApiToken, User
+from chuangwen.accounts.models import ApiToken, LoginFailure, User
 from chuangwen.org.models import Unit
 
 MAX_ENTRIES = 2048
@@ -46,18 +48,6 @@ _owners: dict[str, tuple[tuple[Any, ...], float, User]] = {}
 _lock = threading.Lock()
 
 
-@functools.cache
-def _sql() -> str:
-    """The token check, built once per process (it runs on every token request)."""
-    token, user, unit = (model._meta.db_table for model in (ApiToken, User, Unit))
-    return (
-        f"SELECT t.id, t.user_id, t.expires_at, t.last_used_at, u.is_active, u.role, u.unit_id, "
-        f"u.is_superuser, u.is_staff, n.path, n.kind, n.active "
-        f"FROM {token} t JOIN {user} u ON u.id = t.user_id LEFT JOIN {unit} n ON n.id = u.unit_id "
-        f"WHERE t.key_hash = %s AND t.revoked_at IS NULL"
-    )
-
-
 def _aware(value: Any) -> datetime | None:
     """A datetime as the database driver gave it (SQLite: a naive UTC string) made aware."""
     if value is None:
@@ -69,14 +59,24 @@ def _aware(value: Any) -> datetime | None:
     return value  # type: ignore[no-any-return]
 
 
-def check(digest: str) -> TokenRow | None:
-    """The unrevoked token with this SHA-256 and its owner's access stamp, or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(), [digest])
-        row = cursor.fetchone()
-    if row is None:
-        return None
+@functools.cache
+def _gated_sql() -> str:
+    """The token check behind the address's lockout count, in the same single query: the token is joined only
+    while the address has fewer failures than the limit, so a locked address learns nothing about any key."""
+    token, user, unit, failure = (model._meta.db_table for model in (ApiToken, User, Unit, LoginFailure))
+    return (
+        f"SELECT f.n, t.id, t.user_id, t.expires_at, t.last_used_at, u.is_active, u.role, u.unit_id, "
+        f"u.is_superuser, u.is_staff, n.path, n.kind, n.active "
+        f"FROM (SELECT COUNT(*) AS n FROM {failure} WHERE address = %s AND at >= %s) f "
+        f"LEFT JOIN {token} t ON f.n < %s AND t.key_hash = %s AND t.revoked_at IS NULL "
+        f"LEFT JOIN {user} u ON u.id = t.user_id LEFT JOIN {unit} n ON n.id = u.unit_id"
+    )
+
+
+def _token_row(digest: str, row: Any) -> TokenRow | None:
     token_id, user_id, expires_at, last_used_at, active, *access = row
+    if token_id is None:
+        return None
     expires = _aware(expires_at)
     assert expires is not None
     return TokenRow(
@@ -88,6 +88,20 @@ def check(digest: str) -> TokenRow | None:
         user_active=bool(active),
         stamp=(user_id, *access),
     )
+
+
+def check_from(digest: str, address: str | None, since: datetime, limit: int) -> tuple[int, TokenRow | None]:
+    """The address's failures since ``since`` and, while they are fewer than ``limit``, the unrevoked token
+    with this SHA-256 and its owner's access stamp (else None) — one query, so a valid token pays nothing
+    for the lockout."""
+    ops = connection.ops
+    # The address as the ORM stores it (IPv6 normalised), so it matches the failures' rows.
+    stored = LoginFailure._meta.get_field("address").get_prep_value(address)
+    params = [ops.adapt_ipaddressfield_value(stored), ops.adapt_datetimefield_value(since), limit, digest]
+    with connection.cursor() as cursor:
+        cursor.execute(_gated_sql(), params)
+        failures, *row = cursor.fetchone()
+    return int(failures), _token_row(digest, row)
 
 
 def owner(row: TokenRow) -> User | None:

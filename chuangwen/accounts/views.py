@@ -72,6 +72,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     expired = bool(request.session.pop(SESSION_EXPIRED, False))
     form = LoginForm(request.POST if request.method == "POST" else None)
     error = _pop_notice(request)
+    result = None
     if request.method == "POST" and form.is_valid():
         result = services.authenticate_with_lockout(
             request, form.cleaned_data["username"], form.cleaned_data["password"]
@@ -80,6 +81,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return _start_session(request, result.user)
         error = result.message
     context = {"form": form, "error": error, "expired": expired, "next": _next_url(request)}
+    if result is not None and result.locked:
+        # Still the page (with the lockout message), but never a 200: scripts and monitors see the lockout.
+        response = render(request, "accounts/login.html", context, status=429)
+        response["Retry-After"] = str(result.retry_after)
+        return response
     return render(request, "accounts/login.html", context)
 
 

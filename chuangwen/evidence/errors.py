@@ -16,7 +16,7 @@ class EvidenceError(Exception):
 
 
 class ImageRejected(EvidenceError):
-    """Not an acceptable photo (400): not_an_image, truncated, too_large, too_many_pixels or
+    """Not an acceptable photo (400): not_an_image, truncated, too_large, too_many_pixels, too_small or
     unsupported_type."""
 
 

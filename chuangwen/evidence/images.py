@@ -93,6 +93,10 @@ def max_side() -> int:
     return int(settings.EVIDENCE_MAX_SIDE)
 
 
+def min_side() -> int:
+    return int(settings.EVIDENCE_MIN_SIDE)
+
+
 def limit_pillow_pixels() -> None:
     """Pillow's own bomb check (any ``Image.open`` of the process) at the same limit as ours."""
     if Image.MAX_IMAGE_PIXELS != max_pixels():
@@ -205,6 +209,13 @@ def _pixel_error(pixels: int | None = None) -> ImageRejected:
     return ImageRejected("too_many_pixels", message)
 
 
+def _small_error(short: int) -> ImageRejected:
+    return ImageRejected(
+        "too_small",
+        _("图片太小：短边 %(side)d 像素，至少需要 %(limit)d 像素") % {"side": short, "limit": min_side()},
+    )
+
+
 def _damaged(exc: BaseException) -> ImageRejected:
     text = str(exc).lower()
     if isinstance(exc, EOFError) or "truncat" in text or "end of file" in text:
@@ -213,7 +224,8 @@ def _damaged(exc: BaseException) -> ImageRejected:
 
 
 def _open(data: bytes, fmt: str) -> Image.Image:
-    """Open (header only) as exactly the sniffed format and refuse too many pixels before any decoding."""
+    """Open (header only) as exactly the sniffed format and refuse too many pixels, or a side too short to
+    show anything (a 1 × 60 000 strip), before any decoding."""
     limit_pillow_pixels()  # again here: tests and operators may change EVIDENCE_MAX_PIXELS at run time
     try:
         im = Image.open(io.BytesIO(data), formats=[fmt])
@@ -228,6 +240,8 @@ def _open(data: bytes, fmt: str) -> Image.Image:
         raise ImageRejected("not_an_image", _("文件不是有效的图片"))
     if width * height > max_pixels():
         raise _pixel_error(width * height)
+    if min(width, height) < min_side():
+        raise _small_error(min(width, height))
     return im
 
 

@@ -142,7 +142,7 @@ def test_missing_reason_names_the_field(people, two):
 
 def jpeg() -> io.BytesIO:
     buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 80, 40)).save(buffer, "JPEG")
+    Image.new("RGB", (320, 240), (200, 80, 40)).save(buffer, "JPEG")
     buffer.seek(0)
     buffer.name = "fix.jpg"
     return buffer

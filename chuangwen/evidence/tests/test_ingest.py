@@ -168,14 +168,14 @@ def test_it_uses_the_exif_time_offset(users, sites, field_round):
 
 
 def test_it_turns_the_photo_upright_by_its_exif_orientation(users, sites, field_round):
-    im = Image.new("RGB", (400, 200), (220, 20, 20))
-    im.paste((20, 20, 220), (200, 0, 400, 200))  # left red, right blue as stored by the sensor
+    im = Image.new("RGB", (480, 240), (220, 20, 20))
+    im.paste((20, 20, 220), (240, 0, 480, 240))  # left red, right blue as stored by the sensor
     data = encode(im, "JPEG", quality=95, exif=exif_bytes(orientation=6))  # 6: rotate 90° clockwise
     response = post(users["inspector"], form(field_round, sites["west_road"], data))
     assert response.status_code == 201
-    assert (response.json()["width"], response.json()["height"]) == (200, 400)
+    assert (response.json()["width"], response.json()["height"]) == (240, 480)
     stored = Image.open(settings.MEDIA_ROOT / Evidence.objects.get().file.name).convert("RGB")
-    top, bottom = stored.getpixel((100, 50)), stored.getpixel((100, 350))
+    top, bottom = stored.getpixel((120, 60)), stored.getpixel((120, 420))
     assert top[0] > 150 and top[2] < 100  # red now on top
     assert bottom[2] > 150 and bottom[0] < 100
 

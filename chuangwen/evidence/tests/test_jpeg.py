@@ -72,9 +72,9 @@ def test_damaged_uploads_are_refused_or_stored_decodable(db):
     rng = random.Random(5)
     bases = [
         jpeg(exif=exif_bytes(lat=30.0, lng=120.0, orientation=3)),
-        encode(scene(2, (300, 200)), "JPEG", progressive=True),
-        encode(scene(2, (300, 200)), "PNG"),
-        encode(scene(2, (300, 200)), "WEBP"),
+        encode(scene(2, (360, 240)), "JPEG", progressive=True),
+        encode(scene(2, (360, 240)), "PNG"),
+        encode(scene(2, (360, 240)), "WEBP"),
     ]
     for _ in range(200):
         data = bytearray(rng.choice(bases))
@@ -89,7 +89,13 @@ def test_damaged_uploads_are_refused_or_stored_decodable(db):
         try:
             stored = prepare_photo(bytes(data)).data
         except ImageRejected as exc:
-            assert exc.code in {"not_an_image", "truncated", "unsupported_type", "too_many_pixels"}
+            assert exc.code in {
+                "not_an_image",
+                "truncated",
+                "unsupported_type",
+                "too_many_pixels",
+                "too_small",
+            }
             continue
         Image.open(io.BytesIO(stored)).load()
 
@@ -109,10 +115,10 @@ def _encodings() -> list[bytes]:
     bgr = np.ascontiguousarray(np.asarray(scene(3, (400, 300)))[:, :, ::-1])
     return [
         jpeg(exif=exif_bytes(lat=30.0, lng=120.0)),
-        encode(scene(2, (300, 200)), "JPEG", progressive=True),
-        encode(scene(4, (300, 200)), "JPEG", restart_marker_rows=1),
-        encode(scene(5, (300, 200)).convert("L"), "JPEG"),
-        encode(scene(6, (300, 200)), "JPEG", subsampling=0, progressive=True),
+        encode(scene(2, (360, 240)), "JPEG", progressive=True),
+        encode(scene(4, (360, 240)), "JPEG", restart_marker_rows=1),
+        encode(scene(5, (360, 240)).convert("L"), "JPEG"),
+        encode(scene(6, (360, 240)), "JPEG", subsampling=0, progressive=True),
         bytes(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]),
     ]
 
@@ -148,7 +154,13 @@ def test_what_the_structure_check_passes_always_decodes(db):
         try:
             stored = prepare_photo(bytes(data)).data
         except ImageRejected as exc:
-            assert exc.code in {"not_an_image", "truncated", "unsupported_type", "too_many_pixels"}
+            assert exc.code in {
+                "not_an_image",
+                "truncated",
+                "unsupported_type",
+                "too_many_pixels",
+                "too_small",
+            }
             refused += 1
             continue
         accepted += 1

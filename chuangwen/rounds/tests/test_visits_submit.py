@@ -311,7 +311,7 @@ def test_photo_uploaded_through_the_evidence_api_completes_the_visit(users, site
     payload = done_payload(visit_round, sites["west_road"], failures={"ZD-03": (2, [photo_id])})
     assert post_json(client, URL, payload).json()["missing"] == [str(photo_id)]
     buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 120, 200)).save(buffer, format="JPEG")
+    Image.new("RGB", (320, 240), (10, 120, 200)).save(buffer, format="JPEG")
     buffer.seek(0)
     buffer.name = "photo.jpg"
     form = {
