@@ -157,6 +157,11 @@ def is_volunteer(user: User | Any) -> bool:
     return record is not None and record.left_at is None
 
 
+def may_export_personal_data(user: User | Any) -> bool:
+    """个人信息导出: the office's coordinator of a unit, for one person's data inside that unit."""
+    return is_coordinator(user) and getattr(user, "unit_id", None) is not None
+
+
 def may_administer(user: User | Any) -> bool:
     """The Django admin (系统管理)."""
     return _signed_in(user) and bool(getattr(user, "is_staff", False))
@@ -177,6 +182,7 @@ class Capabilities:
 
 RULES = {
     "coordinate": is_coordinator,
+    "export_personal_data": may_export_personal_data,
     "oversee": may_oversee,
     "see_overview": may_see_overview,
     "instruct": may_instruct,

@@ -23,7 +23,7 @@ LAYERS = {
     # the campaign's work
     "rounds": WORK, "evidence": WORK, "cases": WORK, "notify": WORK, "reports": WORK, "rankings": WORK,
     "open311": WORK, "inspect": WORK, "dashboards": WORK, "materials": WORK, "surveys": WORK,
-    "bulletins": WORK, "volunteers": WORK,
+    "bulletins": WORK, "volunteers": WORK, "privacy": WORK,
     # the demo district and `up`
     "demo": TOP,
 }  # fmt: skip
