@@ -4,7 +4,7 @@ reporter sees, mark as duplicate and merge the supporters. Every change goes thr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,10 +12,13 @@ from django.utils.translation import gettext as _
 
 from chuangwen.accounts.models import User
 from chuangwen.cases import services as case_services
-from chuangwen.cases.models import Case
+from chuangwen.cases.models import Case, CaseState
 from chuangwen.cases.routing import RouteDecision, duty_rules, route
+from chuangwen.core.bounds import ID_MAX
+from chuangwen.evidence.models import Evidence
 from chuangwen.org.distance import haversine_m
 from chuangwen.org.models import Unit, UnitKind
+from chuangwen.reports import guard
 from chuangwen.reports.guard import add_supporter, degree_box
 from chuangwen.reports.models import CitizenReport
 from chuangwen.reports.services import SITE_RADIUS_M, current_check_item, keyed_hash
@@ -77,6 +80,51 @@ def _street_of(area: Unit) -> Unit:
     """The street (else the district) the area lies in; the top of the tree when it lies in neither."""
     chain = [*area.ancestors(), area]
     return next((u for u in reversed(chain) if u.kind in (UnitKind.STREET, UnitKind.DISTRICT)), chain[0])
+
+
+def report_photos(report: CitizenReport) -> list[Evidence]:
+    """The citizen's photos: those carried by the case's opening event."""
+    return list(
+        Evidence.objects.filter(case_events__case=report.case, case_events__action="open").order_by("pk")
+    )
+
+
+def triage_context(report: CitizenReport, user: User) -> dict[str, Any]:
+    """What triage shows beside a report (the page and the API alike): nearby open reports the user may see
+    (to merge into) and nearby open cases, the suggested unit while it awaits triage (and whether the user
+    may pick it), and the nearest site with its distance."""
+    near = [
+        item
+        for item in guard.nearby(report.category, report.lat, report.lng)
+        if item.tracking_code != report.tracking_code
+    ]
+    near_codes = {item.tracking_code for item in near if item.tracking_code}
+    visible_codes = set(
+        CitizenReport.objects.visible_to(user)
+        .filter(tracking_code__in=near_codes)
+        .values_list("tracking_code", flat=True)
+    )
+    shown = [item for item in near if not item.tracking_code or item.tracking_code in visible_codes]
+    suggestion = suggest_route(report) if report.case.state == CaseState.NEW else None
+    units = Unit.objects.visible_to(user).filter(active=True)
+    return {
+        "duplicates": [item for item in shown if item.tracking_code],
+        "nearby_cases": [item for item in shown if not item.tracking_code],
+        "suggestion": suggestion,
+        "suggestion_usable": suggestion is not None and units.filter(pk=suggestion.unit.pk).exists(),
+        "site": nearest_site(report),
+    }
+
+
+def chosen_unit(actor: User, unit_id: int | None) -> Unit:
+    """The unit a coordinator picked for a report: active and in the actor's scope (ValidationError on
+    ``unit`` otherwise, the same words whether it does not exist or lies outside)."""
+    unit = None
+    if unit_id is not None and 1 <= unit_id <= ID_MAX:  # a larger number would overflow the driver
+        unit = Unit.objects.visible_to(actor).filter(pk=unit_id, active=True).first()
+    if unit is None:
+        raise ValidationError({"unit": [_("请选择责任单位")]})
+    return unit
 
 
 def accept_report(

@@ -20,9 +20,8 @@ from chuangwen.accounts import capabilities
 from chuangwen.cases.exceptions import Conflict, TransitionRefused
 from chuangwen.cases.models import CaseState
 from chuangwen.core.web import user_of
-from chuangwen.evidence.models import Evidence
 from chuangwen.org.models import Unit
-from chuangwen.reports import guard, public, triage
+from chuangwen.reports import public, triage
 from chuangwen.reports.masking import phone_for
 from chuangwen.reports.models import CitizenReport
 from chuangwen.sites.forms import unit_choices
@@ -71,45 +70,27 @@ def _visible_report(request: HttpRequest, pk: int) -> CitizenReport:
     return report
 
 
-def _photos(report: CitizenReport) -> list[Evidence]:
-    return list(
-        Evidence.objects.filter(case_events__case=report.case, case_events__action="open").order_by("pk")
-    )
-
-
 @require_GET
 @login_required
 def triage_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_act = _require_overseer(request)
     user = user_of(request)
     report = _visible_report(request, pk)
-    near = [
-        item
-        for item in guard.nearby(report.category, report.lat, report.lng)
-        if item.tracking_code != report.tracking_code
-    ]
-    near_codes = {item.tracking_code for item in near if item.tracking_code}
-    visible_codes = set(
-        CitizenReport.objects.visible_to(user)
-        .filter(tracking_code__in=near_codes)
-        .values_list("tracking_code", flat=True)
-    )
-    duplicates = [item for item in near if not item.tracking_code or item.tracking_code in visible_codes]
-    suggestion = triage.suggest_route(report) if report.case.state == CaseState.NEW else None
+    near = triage.triage_context(report, user)
     units = Unit.objects.visible_to(user).filter(active=True)
     context: dict[str, Any] = {
         "report": report,
         "case": report.case,
         "phone": phone_for(user, report.phone),
         "status": public.public_status(report),
-        "photos": _photos(report),
-        "duplicates": [item for item in duplicates if item.tracking_code],
-        "nearby_cases": [item for item in duplicates if not item.tracking_code],
-        "suggestion": suggestion,
-        "suggestion_usable": suggestion is not None and units.filter(pk=suggestion.unit.pk).exists(),
+        "photos": triage.report_photos(report),
+        "duplicates": near["duplicates"],
+        "nearby_cases": near["nearby_cases"],
+        "suggestion": near["suggestion"],
+        "suggestion_usable": near["suggestion_usable"],
         "unit_options": unit_choices(units),
         "can_act": can_act and report.case.state == CaseState.NEW,
-        "site": triage.nearest_site(report)[0],
+        "site": near["site"][0],
     }
     return render(request, "reports/triage_detail.html", context)
 
@@ -124,9 +105,7 @@ def triage_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     post = request.POST
     try:
         if action == "accept":
-            unit = Unit.objects.visible_to(user).filter(pk=_int(post.get("unit")), active=True).first()
-            if unit is None:
-                raise ValidationError({"unit": [_("请选择责任单位")]})
+            unit = triage.chosen_unit(user, _int(post.get("unit")))
             triage.accept_report(report, user, unit, explanation=post.get("explanation", ""), request=request)
             messages.success(request, _("已派往%(unit)s") % {"unit": unit.name})
         elif action == "reject":

@@ -11,19 +11,19 @@ from chuangwen.core.bounds import BoundedDateField
 from chuangwen.org.models import Unit, UnitKind
 from chuangwen.rounds.models import RoundKind
 from chuangwen.rounds.sampling import COUNT_MAX
-from chuangwen.rounds.services import standard_declared_cap, streets_within
+from chuangwen.rounds.services import (
+    MAX_DISTANCE_M,
+    TARGET_KINDS,
+    standard_declared_cap,
+    streets_within,
+)
 from chuangwen.standards.models import Standard
 
 if TYPE_CHECKING:
     from chuangwen.accounts.models import User
 
 DEFAULT_MAX_DISTANCE_M = 300
-MAX_DISTANCE_M = 100_000  # a district is a few kilometres across; beyond this the limit means nothing
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def default_standard() -> Standard | None:
-    return Standard.objects.filter(is_active=True).order_by("-version").first() or Standard.objects.first()
 
 
 class RoundForm(forms.Form):
@@ -89,9 +89,7 @@ class RoundForm(forms.Form):
         self.standard_obj = standard
         home = user.unit
         units = Unit.objects.visible_to(user)
-        self.fields["target_unit"].queryset = units.filter(  # type: ignore[attr-defined]
-            kind__in=[UnitKind.CITY, UnitKind.DISTRICT, UnitKind.STREET]
-        )
+        self.fields["target_unit"].queryset = units.filter(kind__in=TARGET_KINDS)  # type: ignore[attr-defined]
         self.fields["inspecting_unit"].queryset = units.filter(kind=UnitKind.STREET)  # type: ignore[attr-defined]
         if standard is not None:
             self.fields["standard"].initial = standard.pk

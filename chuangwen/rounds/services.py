@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 round_published = Signal()
 
 PEER_ROLES = {Role.INSPECTOR, Role.COORDINATOR, Role.HANDLER, Role.UNIT_HEAD}
+MAX_DISTANCE_M = 100_000  # a district is a few kilometres across; beyond this the limit means nothing
+# What a 暗访 / 回头看 may target: a whole city, district or street (the form's list and the API's refusal).
+TARGET_KINDS = (UnitKind.CITY, UnitKind.DISTRICT, UnitKind.STREET)
 
 
 class RoundError(Exception):
@@ -127,6 +130,8 @@ def _units_for_kind(
     if target is None or not _within(target, home):
         errors.setdefault("target_unit", []).append(_("被测评范围必须在您的管辖范围内"))
         target = home
+    elif kind in (RoundKind.UNANNOUNCED, RoundKind.REVISIT) and target.kind not in TARGET_KINDS:
+        errors.setdefault("target_unit", []).append(_("被测评范围须为市、区或街道"))
     return target, inspecting
 
 
@@ -145,6 +150,11 @@ def _check_basics(data: Mapping[str, Any], errors: dict[str, list[str]]) -> None
     standard = data.get("standard")
     if not isinstance(standard, Standard) or not standard.site_types.exists():
         errors.setdefault("standard", []).append(_("请选择一个含有点位类型的测评标准版本"))
+
+
+def default_standard() -> Standard | None:
+    """The standard a new round starts from when none is chosen: the newest active version."""
+    return Standard.objects.filter(is_active=True).order_by("-version").first() or Standard.objects.first()
 
 
 def streets_within(unit: Unit) -> QuerySet[Unit]:

@@ -21,7 +21,7 @@ from chuangwen.core.bounds import parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.org.views import boundary_feature
 from chuangwen.rounds import sampling, services
-from chuangwen.rounds.forms import PublishForm, RoundForm, TeamsForm, default_standard
+from chuangwen.rounds.forms import PublishForm, RoundForm, TeamsForm
 from chuangwen.rounds.models import Round, RoundSite, RoundStatus, Team, Visit
 from chuangwen.sites.models import Site
 from chuangwen.standards.models import SiteType, Standard
@@ -69,7 +69,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
     chosen = request.POST.get("standard") or request.GET.get("standard") or ""
     ids = parse_ids(chosen)
     standard = Standard.objects.filter(pk=ids[0]).first() if ids else None
-    standard = standard or default_standard()
+    standard = standard or services.default_standard()
     form = RoundForm(request.POST or None, user=user, standard=standard)
     if request.method == "POST" and form.is_valid():
         try:

@@ -31,6 +31,8 @@ CSRF = re.compile(
 )
 # A form's fresh idempotency key (a new one each time the form is shown, as a resend must reuse it).
 CLIENT_ID = re.compile(r'(name="client_id" value=")[0-9a-f-]{36}')
+# Signing the observers in between two snapshots moves their own last login (the users API shows it).
+LAST_LOGIN = re.compile(r'("last_login":\s*)("[^"]*"|null)')
 
 
 def routes(patterns: list[Any], prefix: str = "") -> Iterator[str]:
@@ -54,6 +56,7 @@ def normalise(response: Any, *secrets: str) -> tuple[int, Any]:
     text = body.decode(errors="replace")
     text = CSRF.sub(r"\1…", text)
     text = CLIENT_ID.sub(r"\1…", text)
+    text = LAST_LOGIN.sub(r"\1…", text)
     for secret in secrets:
         text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "ID", text)
     return response.status_code, text
