@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "chuangwen.surveys",
     "chuangwen.bulletins",
     "chuangwen.volunteers",
+    "chuangwen.privacy",
     "chuangwen.demo",  # the top of the house: nothing imports it
 ]
 
@@ -242,6 +243,9 @@ EVIDENCE_DECODE_CONCURRENCY = int(os.environ.get("EVIDENCE_DECODE_CONCURRENCY", 
 EVIDENCE_DECODE_WAIT_SECONDS = float(os.environ.get("EVIDENCE_DECODE_WAIT_SECONDS", "5"))
 # Stored photos are scaled down to this longest side (pixels); display copies are smaller still.
 EVIDENCE_MAX_SIDE = int(os.environ.get("EVIDENCE_MAX_SIDE", "4096"))
+# A photo whose shorter side is below this (pixels, read from the header) is refused: phones take at least
+# 480; 240 leaves room for a cropped or messenger-shrunk picture and still shows a scene (docs/evidence.md).
+EVIDENCE_MIN_SIDE = int(os.environ.get("EVIDENCE_MIN_SIDE", "240"))
 # A TrueType/OpenType font with Chinese glyphs for watermarks; empty: the first of Debian's CJK fonts found.
 EVIDENCE_WATERMARK_FONT = os.environ.get("EVIDENCE_WATERMARK_FONT", "")
 # The task worker's threads run at this Linux niceness, so uploads are answered first (0: unchanged).
@@ -526,3 +530,28 @@ VOLUNTEER_WINDOW_SECONDS = int(os.environ.get("VOLUNTEER_WINDOW_SECONDS", "3600"
 VOLUNTEER_REGISTER_ADDRESS_LIMIT = int(os.environ.get("VOLUNTEER_REGISTER_ADDRESS_LIMIT", "10"))
 VOLUNTEER_REQUEST_ADDRESS_LIMIT = int(os.environ.get("VOLUNTEER_REQUEST_ADDRESS_LIMIT", "5"))
 VOLUNTEER_REQUEST_DEVICE_LIMIT = int(os.environ.get("VOLUNTEER_REQUEST_DEVICE_LIMIT", "3"))
+
+# --- 个人信息保护 (docs/privacy.md) ---
+# Retention in days of each kind of personal data; the daily purge (privacy.tasks, `chuangwen privacy purge`)
+# clears or deletes what is older. Floors keep each period longer than what the feature itself needs.
+# Reporter's phone, sender-address hash and rating comment: days after the report's case last changed, once it
+# is no longer open (never less than the reopening period).
+PRIVACY_REPORT_DAYS = max(REPORTS_REOPEN_DAYS + 1, int(os.environ.get("PRIVACY_REPORT_DAYS", "365")))
+# 点单: requester's name and phone, days after the request was finished, refused or withdrawn.
+PRIVACY_SERVICE_REQUEST_DAYS = max(30, int(os.environ.get("PRIVACY_SERVICE_REQUEST_DAYS", "365")))
+# Failed logins (user name typed, sender address): longer than any lockout window.
+PRIVACY_LOGIN_FAILURE_DAYS = max(1, int(os.environ.get("PRIVACY_LOGIN_FAILURE_DAYS", "30")))
+# API tokens: deleted this many days after they expired or were revoked.
+PRIVACY_API_TOKEN_DAYS = max(0, int(os.environ.get("PRIVACY_API_TOKEN_DAYS", "90")))
+# Deactivated accounts: phone and e-mail cleared this many days after the last sign-in (the name stays on
+# the records the person signed).
+PRIVACY_ACCOUNT_DAYS = max(30, int(os.environ.get("PRIVACY_ACCOUNT_DAYS", "365")))
+# Sent or abandoned e-mail/robot deliveries: recipient address, body and payload cleared after this many days.
+PRIVACY_DELIVERY_DAYS = max(7, int(os.environ.get("PRIVACY_DELIVERY_DAYS", "180")))
+# The citizen's own-data page and API (/s/privacy/): attempts per sender address, per device and per
+# tracking code within the window; the captcha from this many attempts of one address.
+PRIVACY_REQUEST_WINDOW_SECONDS = int(os.environ.get("PRIVACY_REQUEST_WINDOW_SECONDS", "3600"))
+PRIVACY_REQUEST_ADDRESS_LIMIT = int(os.environ.get("PRIVACY_REQUEST_ADDRESS_LIMIT", "10"))
+PRIVACY_REQUEST_DEVICE_LIMIT = int(os.environ.get("PRIVACY_REQUEST_DEVICE_LIMIT", "10"))
+PRIVACY_REQUEST_CODE_LIMIT = int(os.environ.get("PRIVACY_REQUEST_CODE_LIMIT", "5"))
+PRIVACY_REQUEST_CAPTCHA_AFTER = int(os.environ.get("PRIVACY_REQUEST_CAPTCHA_AFTER", "2"))

@@ -31,6 +31,7 @@ urlpatterns = [
     path("volunteers/", include("chuangwen.volunteers.urls")),
     path("v/", include("chuangwen.volunteers.public_urls")),
     path("dashboards/", include("chuangwen.dashboards.urls")),
+    path("", include("chuangwen.privacy.urls")),  # /s/privacy/ and /privacy/export/ (docs/privacy.md)
     path("s/", include("chuangwen.reports.urls")),
     path("reports/", include("chuangwen.reports.staff_urls")),
     path("open311/v2/", include("chuangwen.open311.urls")),
@@ -38,3 +39,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# A path under /api/ that names no operation (an id the URL's int converter refuses, e.g. /api/v1/cases/-3)
+# answers the API's JSON 404; every other path the 404 page.
+handler404 = "chuangwen.api.not_found"

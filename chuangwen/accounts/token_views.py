@@ -21,8 +21,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from chuangwen.accounts import services
-from chuangwen.accounts.models import ApiToken, Role, User
+from chuangwen.accounts import people, services
+from chuangwen.accounts.models import ApiToken, User
 from chuangwen.core.web import user_of
 
 
@@ -56,7 +56,7 @@ NEW_KEY = "cw_new_token_key"  # the session key under which a new token's key wa
 
 
 def is_admin(user: User) -> bool:
-    return user.role == Role.ADMIN or user.is_superuser
+    return people.may_see_others_tokens(user)
 
 
 def _context(request: HttpRequest, form: TokenForm, key: str = "") -> dict[str, Any]:
@@ -65,7 +65,7 @@ def _context(request: HttpRequest, form: TokenForm, key: str = "") -> dict[str, 
     others = None
     if is_admin(user):
         now = timezone.now()
-        active = ApiToken.objects.filter(revoked_at=None, expires_at__gt=now).exclude(user=user)
+        active = people.revocable_tokens(user).filter(revoked_at=None, expires_at__gt=now).exclude(user=user)
         others = active.select_related("user").order_by("user__username", "-created_at")
     return {"form": form, "key": key, "tokens": mine, "others": others, "now": timezone.now()}
 
@@ -82,6 +82,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     form = TokenForm(request.POST if request.method == "POST" else None, user=user)
     key = request.session.pop(NEW_KEY, "") if request.method == "GET" else ""
+    retry_after = 0
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -90,22 +91,23 @@ def tokens(request: HttpRequest) -> HttpResponse:
             )
         except services.TokenRefused as exc:
             form.add_error("totp_code" if "totp_code" in form.fields else None, str(exc))
+            retry_after = exc.retry_after if isinstance(exc, services.TokenLocked) else 0
         else:
             request.session[NEW_KEY] = key
             return HttpResponseRedirect(reverse("accounts:tokens"))
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/tokens.html", _context(request, form, key), status=status)
+    status = (429 if retry_after else 400) if request.method == "POST" else 200
+    response = render(request, "accounts/tokens.html", _context(request, form, key), status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)  # locked out, as the web login answers it
+    return response
 
 
 @login_required
 @require_POST
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    """Revoke one's own token; an administrator may revoke anyone's. Another's token does not exist."""
+    """Revoke one's own token; an administrator those of his or her subtree. Another's is not found."""
     user = user_of(request)
-    found = ApiToken.objects.select_related("user")
-    if not is_admin(user):
-        found = found.filter(user=user)
-    token = found.filter(pk=pk).first()
+    token = people.revocable_tokens(user).filter(pk=pk).first()
     if token is None:
         raise Http404
     if services.revoke_token(token, request=request):

@@ -98,3 +98,23 @@ class CspReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.violated_directive or self.effective_directive} {self.blocked_uri}"
+
+
+class ApiWrite(models.Model):
+    """One applied write of the administrative API, by the client's id: a resend of the same ``client_id``
+    answers from what was done instead of doing it twice (``core/api_writes.py``)."""
+
+    client_id = models.UUIDField(_("客户端编号"), unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("调用者"), on_delete=models.CASCADE, related_name="+"
+    )
+    operation = models.CharField(_("操作"), max_length=64)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("API 写操作")
+        verbose_name_plural = _("API 写操作")
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.client_id}"

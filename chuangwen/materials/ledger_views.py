@@ -8,67 +8,33 @@ below the office, who sees the period but holds no such role, gets 403.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import partial
-from typing import TYPE_CHECKING
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from chuangwen.accounts.models import Role
 from chuangwen.audit.services import record
 from chuangwen.core.web import user_of
 from chuangwen.materials.ledger import safe_name
+from chuangwen.materials.ledger_requests import (  # noqa: F401  (request_export: re-exported for the tests)
+    LedgerBusy,
+    may_export_ledger,
+    request_export,
+    start_export,
+)
 from chuangwen.materials.models import ExportState, LedgerExport, Period
 
-if TYPE_CHECKING:
-    from chuangwen.accounts.models import User
-
 SHOWN_EXPORTS = 20
-ACTIVE_STATES = (ExportState.QUEUED, ExportState.RUNNING)
-# A queued or running export older than this is taken as lost (its worker died) and no longer blocks a new
-# one; a district year takes minutes.
-STALE_AFTER = timedelta(hours=6)
-
-
-class LedgerBusy(Exception):
-    """A new export is refused while one of the same period is queued or running."""
-
-
-def may_export_ledger(user: User, period: Period) -> bool:
-    """Coordinators and leaders of a unit that holds the office running the period."""
-    if user.unit is None or user.role not in (Role.COORDINATOR, Role.LEADER):
-        return False
-    return bool(period.owner_unit.path.startswith(user.unit.path))
 
 
 def download_name(period: Period) -> str:
     """The name the browser saves the archive under: ``2026 年度网上申报台账.zip``."""
     return f"{safe_name(period.name, 80) or _('申报周期')}台账.zip"
-
-
-def request_export(period: Period, user: User) -> LedgerExport:
-    """A new queued export of ``period``; :class:`LedgerBusy` while one is queued or running. The caller
-    queues the task after the commit."""
-    with transaction.atomic():
-        # The period's row lock keeps two clicks from both passing the check (SQLite locks it all anyway).
-        Period.objects.select_for_update().filter(pk=period.pk).first()
-        active = LedgerExport.objects.filter(period=period, state__in=ACTIVE_STATES)
-        active.filter(created_at__lt=timezone.now() - STALE_AFTER).update(
-            state=ExportState.FAILED, error=_("超过 6 小时未完成，已视为失败"), finished_at=timezone.now()
-        )
-        if active.exists():
-            raise LedgerBusy(_("本申报周期已有台账正在生成，请等待完成后再下载或重新生成。"))
-        return LedgerExport.objects.create(period=period, requested_by=user)
 
 
 def _period_for(request: HttpRequest, period_id: int) -> Period:
@@ -99,14 +65,10 @@ def ledger_page(request: HttpRequest, period_id: int) -> HttpResponse:
 def ledger_start(request: HttpRequest, period_id: int) -> HttpResponse:
     period = _period_for(request, period_id)
     try:
-        export = request_export(period, user_of(request))
+        start_export(period, user_of(request))
     except LedgerBusy as exc:
         messages.error(request, str(exc))
     else:
-        from chuangwen.materials.tasks import make_ledger
-
-        # Queued after the commit, so that the worker finds the row.
-        transaction.on_commit(partial(make_ledger, export.pk))
         messages.success(request, _("已开始生成台账，完成后可在下方下载。"))
     return HttpResponseRedirect(reverse("materials:ledger", args=[period.pk]))
 

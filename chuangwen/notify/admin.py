@@ -12,19 +12,17 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chuangwen.accounts.models import Role
 from chuangwen.audit.services import record
 from chuangwen.core.web import user_of
-from chuangwen.notify import services
+from chuangwen.notify import channels, services
 from chuangwen.notify.models import Channel, Delivery, DeliveryStatus, Notification
 from chuangwen.org.models import Unit
 
-EDITOR_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
+EDITOR_ROLES = channels.EDITOR_ROLES
 
 
 def may_edit(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and (user.is_superuser or getattr(user, "role", "") in EDITOR_ROLES))
+    return channels.may_edit(request.user)
 
 
 def visible_units(request: HttpRequest) -> QuerySet[Unit]:

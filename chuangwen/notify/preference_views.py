@@ -9,15 +9,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chuangwen.accounts import capabilities
 from chuangwen.accounts.models import Role, User
-from chuangwen.audit.services import record
 from chuangwen.core.bounds import parse_ids
 from chuangwen.core.web import user_of
 from chuangwen.notify import preferences
@@ -53,12 +50,11 @@ class PreferenceForm(forms.Form):
 def unit_for(request: HttpRequest, user: User) -> Unit:
     """The unit whose preferences are shown: a coordinator may pick any unit in scope (?unit=), a unit
     head only his or her own."""
-    if not capabilities.may_set_notices(user) or user.unit is None:
-        raise PermissionDenied(_("只有单位负责人和文明办协调员可以设置通知方式。"))
     wanted = parse_ids(request.POST.get("unit") or request.GET.get("unit") or "")
-    if not wanted or user.role != Role.COORDINATOR:
-        return user.unit
-    unit = Unit.objects.visible_to(user).filter(pk=wanted[0]).first()
+    try:
+        unit = preferences.preference_unit(user, wanted[0] if wanted else None)
+    except preferences.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
     if unit is None:
         raise Http404
     return unit
@@ -72,11 +68,7 @@ def notice_preferences(request: HttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST or None, initial=current)
     if request.method == "POST":
         if form.is_valid():
-            chosen = form.modes()
-            with transaction.atomic():
-                for kind, mode in chosen.items():
-                    preferences.set_mode(unit, kind, mode)
-                record(request, "notify.preferences", obj=unit, actor=user, detail=chosen)
+            preferences.save_unit_modes(unit, form.modes(), user=user, request=request)
             messages.success(request, _("已保存%(unit)s的通知方式。") % {"unit": unit.name})
             return HttpResponseRedirect(f"{reverse('notify:preferences')}?unit={unit.pk}")
         status = 400

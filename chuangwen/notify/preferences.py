@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chuangwen.audit.services import record
 from chuangwen.notify.models import DeferredNotice, NoticeKind, NoticeMode, NoticePreference
 from chuangwen.notify.services import notify, notify_unit, validate_link
 
@@ -43,6 +45,32 @@ def unit_modes(unit: Unit) -> dict[str, str]:
 
 def set_mode(unit: Unit, kind: str, mode: str) -> None:
     NoticePreference.objects.update_or_create(unit=unit, kind=kind, defaults={"mode": mode})
+
+
+class NotAllowed(Exception):
+    """The user may not set notice preferences at all."""
+
+
+def preference_unit(user: User, wanted: int | None) -> Unit | None:
+    """The unit whose preferences ``user`` sets: a coordinator any unit in scope (``wanted``), a unit head
+    only his or her own (``wanted`` ignored). None: the wanted unit is out of scope."""
+    from chuangwen.accounts import capabilities
+    from chuangwen.accounts.models import Role
+    from chuangwen.org.models import Unit
+
+    if not capabilities.may_set_notices(user) or user.unit is None:
+        raise NotAllowed(_("只有单位负责人和文明办协调员可以设置通知方式。"))
+    if not wanted or user.role != Role.COORDINATOR:
+        return user.unit
+    return Unit.objects.visible_to(user).filter(pk=wanted).first()
+
+
+def save_unit_modes(unit: Unit, chosen: dict[str, str], *, user: User, request: HttpRequest | None) -> None:
+    """The preferences page's save (and the API's): every kind's mode for one unit, audited as one entry."""
+    with transaction.atomic():
+        for kind, mode in chosen.items():
+            set_mode(unit, kind, mode)
+        record(request, "notify.preferences", obj=unit, actor=user, detail=chosen)
 
 
 def _defer(rows: list[DeferredNotice]) -> None:

@@ -11,16 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from chuangwen.audit.services import record
 from chuangwen.core.bounds import DateBounds
-from chuangwen.workdays import services
+from chuangwen.workdays import services, table
 from chuangwen.workdays.models import CalendarDay
 
-EDITOR_ROLES = frozenset({"coordinator", "admin"})
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 def may_edit(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and (user.is_superuser or getattr(user, "role", "") in EDITOR_ROLES))
+    return table.may_edit(request.user)
 
 
 class CalendarDayForm(ModelForm):  # type: ignore[type-arg]

@@ -23,6 +23,7 @@ from chuangwen.accounts import capabilities
 from chuangwen.accounts.models import User
 from chuangwen.audit.services import record
 from chuangwen.cases import machine, photochecks, services
+from chuangwen.cases import photo_recheck as recheck
 from chuangwen.cases.case_photos import case_site_for
 from chuangwen.cases.exceptions import Conflict, TransitionRefused
 from chuangwen.cases.exports import require_format, spreadsheet_response
@@ -37,7 +38,6 @@ from chuangwen.cases.forms import (
 )
 from chuangwen.cases.instructions import instruction_context
 from chuangwen.cases.models import Case, CaseQuerySet, CaseState
-from chuangwen.cases.signals import queue_check
 from chuangwen.core.bounds import parse_ids
 from chuangwen.core.web import querystring, user_of, wants_fragment
 from chuangwen.evidence.errors import EvidenceError
@@ -282,14 +282,13 @@ def photo_checks(request: HttpRequest, pk: int) -> HttpResponse:
 def photo_recheck(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     """Queue the checks of a fix again: they failed, or the worker left them waiting too long."""
     case = visible_case(request, pk)
-    event = get_object_or_404(case.events.filter(action="rectify"), pk=event_id)
-    check = photochecks.checks_of([event])[event.pk]
-    if check.pk is not None and not photochecks.can_requeue(check, timezone.now()):
-        messages.info(request, _("照片自动核验正在进行，无需重新排队。"))
-    else:
-        queue_check(event)
-        record(request, "case.photo_recheck", obj=case, actor=user_of(request), detail={"event": event.pk})
+    event = recheck.rectify_event(case, event_id)
+    if event is None:
+        raise Http404
+    if recheck.requeue(case, event, user_of(request), request):
         messages.success(request, _("已重新排队自动核验。"))
+    else:
+        messages.info(request, _("照片自动核验正在进行，无需重新排队。"))
     return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
 
 

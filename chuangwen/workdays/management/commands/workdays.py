@@ -9,10 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from chuangwen.audit.services import record
 from chuangwen.core.bounds import date_error
-from chuangwen.workdays import services
-from chuangwen.workdays.models import CalendarDay, DayKind
+from chuangwen.workdays import services, table
+from chuangwen.workdays.models import DayKind
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
@@ -82,27 +81,17 @@ class Command(BaseCommand):
 
     def do_set(self, options: dict[str, Any]) -> None:
         day = _parse_date(options["date"])
-        row, created = CalendarDay.objects.update_or_create(
-            date=day, defaults={"kind": options["kind"], "name": options["name"], "note": options["note"]}
-        )
-        detail = {"date": day.isoformat(), "kind": row.kind, "name": row.name, "note": row.note}
-        record(None, "workdays.calendar_day.cli_set", obj=row, detail=detail, actor_name=_cli_actor())
+        row, created = table.set_day(
+            day, options["kind"], options["name"], options["note"], action="workdays.calendar_day.cli_set",
+            actor_name=_cli_actor(),
+        )  # fmt: skip
         verb = _("已新增") if created else _("已更新")
         self.stdout.write(self.style.SUCCESS(f"{verb} {row}"))
 
     def do_unset(self, options: dict[str, Any]) -> None:
         day = _parse_date(options["date"], bounded=False)
-        row = CalendarDay.objects.filter(date=day).first()
-        if row is None:
+        if not table.unset_day(day, action="workdays.calendar_day.cli_unset", actor_name=_cli_actor()):
             raise CommandError(_("%(date)s 没有本地维护记录") % {"date": day})
-        record(
-            None,
-            "workdays.calendar_day.cli_unset",
-            obj=row,
-            detail={"date": day.isoformat()},
-            actor_name=_cli_actor(),
-        )
-        row.delete()
         base = services.base_day(day)
         self.stdout.write(
             self.style.SUCCESS(
