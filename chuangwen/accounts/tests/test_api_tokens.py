@@ -36,9 +36,10 @@ def test_it_issues_a_token_once_and_shows_its_key_once(users: dict[str, Any]) ->
         token = ApiToken.objects.get(user=handler)
         assert first.json()["expires_at"].startswith("2026-12-20")
         again = _post(handler, BASE, body)
+        # Used while it is valid: the token expires 30 days after NOW, whatever today's date is.
+        assert client_for(handler).get("/api/v1/inbox", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
     assert again.status_code == 200 and again.json()["duplicate"] is True and again.json()["key"] is None
     assert ApiToken.objects.filter(user=handler).count() == 1
-    assert client_for(handler).get("/api/v1/inbox", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
     listed = client_for(handler).get(BASE).json()
     assert [item["id"] for item in listed] == [token.pk]
     revoked = _post(handler, f"{BASE}/{token.pk}/revoke", {"client_id": str(uuid.uuid4())})
