@@ -15,6 +15,9 @@ from chuangwen.evidence.images import prepare_photo
 from chuangwen.evidence.jpeg import rewrite_jpeg
 from chuangwen.evidence.tests.photos import encode, exif_bytes, jpeg, scene
 
+# What a damaged upload may be refused as.
+REFUSALS = {"not_an_image", "truncated", "unsupported_type", "too_many_pixels", "too_small"}
+
 
 def markers(data: bytes) -> list[int]:
     """The segment markers before the first scan."""
@@ -89,13 +92,7 @@ def test_damaged_uploads_are_refused_or_stored_decodable(db):
         try:
             stored = prepare_photo(bytes(data)).data
         except ImageRejected as exc:
-            assert exc.code in {
-                "not_an_image",
-                "truncated",
-                "unsupported_type",
-                "too_many_pixels",
-                "too_small",
-            }
+            assert exc.code in REFUSALS
             continue
         Image.open(io.BytesIO(stored)).load()
 
@@ -154,13 +151,7 @@ def test_what_the_structure_check_passes_always_decodes(db):
         try:
             stored = prepare_photo(bytes(data)).data
         except ImageRejected as exc:
-            assert exc.code in {
-                "not_an_image",
-                "truncated",
-                "unsupported_type",
-                "too_many_pixels",
-                "too_small",
-            }
+            assert exc.code in REFUSALS
             refused += 1
             continue
         accepted += 1
