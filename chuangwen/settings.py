@@ -548,6 +548,9 @@ PRIVACY_API_TOKEN_DAYS = max(0, int(os.environ.get("PRIVACY_API_TOKEN_DAYS", "90
 PRIVACY_ACCOUNT_DAYS = max(30, int(os.environ.get("PRIVACY_ACCOUNT_DAYS", "365")))
 # Sent or abandoned e-mail/robot deliveries: recipient address, body and payload cleared after this many days.
 PRIVACY_DELIVERY_DAYS = max(7, int(os.environ.get("PRIVACY_DELIVERY_DAYS", "180")))
+# Records of applied API writes (who sent which client id for what): deleted after this many days, long after
+# any resend of a lost answer could come.
+PRIVACY_API_WRITE_DAYS = max(7, int(os.environ.get("PRIVACY_API_WRITE_DAYS", "90")))
 # The citizen's own-data page and API (/s/privacy/): attempts per sender address, per device and per
 # tracking code within the window; the captcha from this many attempts of one address.
 PRIVACY_REQUEST_WINDOW_SECONDS = int(os.environ.get("PRIVACY_REQUEST_WINDOW_SECONDS", "3600"))

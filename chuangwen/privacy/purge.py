@@ -23,6 +23,7 @@ from django.utils import timezone
 from chuangwen.accounts.models import ApiToken, LoginFailure, User
 from chuangwen.audit.services import record
 from chuangwen.cases.models import OPEN_STATES
+from chuangwen.core.models import ApiWrite
 from chuangwen.notify.models import Delivery, DeliveryStatus
 from chuangwen.privacy.services import anonymise_reports
 from chuangwen.reports.models import CitizenReport, ReportSupporter
@@ -93,6 +94,10 @@ def expired_deliveries(now: datetime) -> QuerySet[Delivery]:
     ).exclude(target="", body="", payload={}, last_error="")
 
 
+def expired_api_writes(now: datetime) -> QuerySet[ApiWrite]:
+    return ApiWrite.objects.filter(created_at__lt=_before(now, settings.PRIVACY_API_WRITE_DAYS))
+
+
 # Each kind: the rows past retention, and what is done to them (returns how many rows).
 KINDS: dict[str, tuple[Callable[[datetime], QuerySet[Any]], Callable[[QuerySet[Any]], int]]] = {
     "reports": (expired_reports, anonymise_reports),
@@ -105,6 +110,7 @@ KINDS: dict[str, tuple[Callable[[datetime], QuerySet[Any]], Callable[[QuerySet[A
         expired_deliveries,
         lambda qs: qs.update(target="", body="", payload={}, last_error=""),
     ),
+    "api_writes": (expired_api_writes, lambda qs: qs.delete()[0]),
 }
 
 

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from chuangwen.accounts.models import ApiToken, LoginFailure
 from chuangwen.audit.models import AuditEntry
+from chuangwen.core.models import ApiWrite
 from chuangwen.notify.models import Delivery, DeliveryStatus
 from chuangwen.open311.models import Integration, Submission
 from chuangwen.privacy import tasks
@@ -139,6 +140,7 @@ def test_it_purges_the_other_kinds_past_retention(org: dict[str, Any], clock: An
         "api_tokens": 1,
         "accounts": 1,
         "deliveries": 1,
+        "api_writes": 0,
     }
 
 
@@ -170,3 +172,17 @@ def test_it_runs_daily_on_the_worker(reports: dict[str, CitizenReport], users: d
 def test_it_never_lowers_the_audit_retention_below_180_days(settings: Any) -> None:
     assert settings.AUDIT_RETENTION_DAYS >= 180
     assert settings.PRIVACY_REPORT_DAYS > settings.REPORTS_REOPEN_DAYS
+
+
+def test_it_forgets_old_records_of_api_writes(org: dict[str, Any], clock: Any) -> None:
+    caller = make_user("caller", "coordinator", org["west"])
+    old = ApiWrite.objects.create(client_id=uuid.uuid4(), user=caller, operation="units.create")
+    clock.move_to(NOW + 80 * DAY)
+    recent = ApiWrite.objects.create(client_id=uuid.uuid4(), user=caller, operation="units.create")
+    clock.move_to(NOW + 91 * DAY)
+
+    counts = purge()
+
+    assert counts["api_writes"] == 1
+    assert list(ApiWrite.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not ApiWrite.objects.filter(pk=old.pk).exists()
