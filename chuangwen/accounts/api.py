@@ -16,7 +16,16 @@ from pydantic import ConfigDict
 from chuangwen.accounts import people
 from chuangwen.accounts.models import User
 from chuangwen.core.api_errors import ApiError
-from chuangwen.core.api_writes import READ_ERRORS, WRITE_ERRORS, ClientId, forbidden, not_found, once, refuse
+from chuangwen.core.api_writes import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ClientId,
+    Duplicate,
+    forbidden,
+    not_found,
+    once,
+    refuse,
+)
 from chuangwen.core.bounds import ID_MAX, OFFSET_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
@@ -45,7 +54,7 @@ class PersonOut(Schema):
 
 
 class PersonWriteOut(PersonOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class PersonPage(Schema):
@@ -95,7 +104,7 @@ class ActionIn(Schema):
 class ActionOut(Schema):
     user: PersonOut = Field(description="操作后的用户")
     changed: int = Field(description="本次改变的数量（重置：1 或 0；解锁：清除的失败记录数）")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 def person_out(user: User) -> dict[str, Any]:

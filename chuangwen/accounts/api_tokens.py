@@ -23,6 +23,7 @@ from chuangwen.core.api_writes import (
     WRITE_ERRORS,
     ApiRefusedOut,
     ClientId,
+    Duplicate,
     claim,
     not_found,
     once,
@@ -53,12 +54,12 @@ class TokenOut(Schema):
 
 class TokenIssuedOut(TokenOut):
     key: str | None = Field(description="令牌本身，只在首次签发时返回一次；重发同一 client_id 时为空")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class TokenRevokedOut(TokenOut):
     changed: bool = Field(description="true 本次吊销；false 此前已吊销")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class TokenIn(Schema):

@@ -16,14 +16,14 @@ from chuangwen.bulletins import exposure, services
 from chuangwen.bulletins.api.bulletins import BulletinDetailOut, detail_out
 from chuangwen.bulletins.api.common import bulletin_of, member, not_found, refused, require_office_of
 from chuangwen.bulletins.exposure import MAX_REASON_CHARS, MAX_SUMMARY_CHARS
-from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, once
+from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, Duplicate, once
 from chuangwen.core.bounds import ID_MAX, IdPath
 
 router = Router(tags=["通报"], auth=[TokenAuth(), SessionAuth()])
 
 
 class BulletinWriteOut(BulletinDetailOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class RefreshIn(Schema):

@@ -13,7 +13,7 @@ from pydantic import ConfigDict
 
 from chuangwen.cases import photo_recheck
 from chuangwen.cases.models import Case
-from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, not_found, once
+from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, Duplicate, not_found, once
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 
@@ -29,7 +29,7 @@ class RecheckOut(Schema):
     case_id: int = Field(description="案卷 ID")
     event_id: int = Field(description="整改记录 ID")
     queued: bool = Field(description="true 已重新排队；false 核验正在进行，无需重新排队")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 @router.post(

@@ -13,7 +13,16 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from chuangwen.core.api_writes import READ_ERRORS, WRITE_ERRORS, ClientId, forbidden, not_found, once, refuse
+from chuangwen.core.api_writes import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ClientId,
+    Duplicate,
+    forbidden,
+    not_found,
+    once,
+    refuse,
+)
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.imports import can_import, start_import_job
 from chuangwen.core.models import ImportJob
@@ -45,7 +54,7 @@ class JobOut(Schema):
 
 
 class JobWriteOut(JobOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 FIELDS = ("id", "kind", "status", "stage", "total_rows", "processed_rows", "error_count", "created_count",

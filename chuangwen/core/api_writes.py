@@ -20,6 +20,8 @@ from pydantic import Field as PydanticField
 from chuangwen.core.api_errors import ApiError, ErrorOut, ValidationErrorOut
 from chuangwen.core.models import ApiWrite
 
+# Every idempotent write's answer says whether it was a resend.
+Duplicate = Annotated[bool, PydanticField(description="true：同一 client_id 已执行过，本次未再执行")]
 ClientId = Annotated[
     uuid.UUID, PydanticField(description="客户端生成的 UUID：同一编号重发只执行一次，返回已执行的结果")
 ]

@@ -11,7 +11,17 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Schema
 from ninja.files import UploadedFile
 
-from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, claim, forbidden, once, refuse, release, settle
+from chuangwen.core.api_writes import (
+    WRITE_ERRORS,
+    ClientId,
+    Duplicate,
+    claim,
+    forbidden,
+    once,
+    refuse,
+    release,
+    settle,
+)
 from chuangwen.core.bounds import IdPath
 from chuangwen.materials import services
 from chuangwen.materials.api import MaterialOut, UploadForm, _material, _material_out, _user, router
@@ -28,7 +38,7 @@ class ReplaceForm(UploadForm):
 
 
 class MaterialWriteOut(MaterialOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class ImportIn(Schema):

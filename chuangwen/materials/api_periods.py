@@ -15,7 +15,16 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from chuangwen.accounts import capabilities
-from chuangwen.core.api_writes import READ_ERRORS, WRITE_ERRORS, ClientId, forbidden, not_found, once, refuse
+from chuangwen.core.api_writes import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ClientId,
+    Duplicate,
+    forbidden,
+    not_found,
+    once,
+    refuse,
+)
 from chuangwen.core.bounds import ID_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.materials import services
@@ -43,7 +52,7 @@ class CloseIn(Schema):
 
 
 class PeriodWriteOut(PeriodOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 def _period(user: Any, period_id: int) -> Period:
@@ -119,7 +128,7 @@ class LedgerOut(Schema):
 
 
 class LedgerWriteOut(LedgerOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 def _ledger_out(export: LedgerExport) -> dict[str, Any]:

@@ -13,7 +13,16 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
-from chuangwen.core.api_writes import READ_ERRORS, WRITE_ERRORS, ClientId, forbidden, not_found, once, refuse
+from chuangwen.core.api_writes import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ClientId,
+    Duplicate,
+    forbidden,
+    not_found,
+    once,
+    refuse,
+)
 from chuangwen.core.bounds import ID_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.notify import channels, preferences, services
@@ -64,7 +73,7 @@ class ChannelOut(Schema):
 
 
 class ChannelWriteOut(ChannelOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class ChannelCreateIn(Schema):
@@ -209,7 +218,7 @@ class SendTestIn(Schema):
 
 class SendTestOut(Schema):
     delivery_id: int = Field(description="排队的测试推送 ID（结果见推送记录）")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 @router.post(

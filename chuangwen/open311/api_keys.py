@@ -14,7 +14,16 @@ from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
 from chuangwen.accounts.models import Role
-from chuangwen.core.api_writes import READ_ERRORS, WRITE_ERRORS, ClientId, forbidden, not_found, once, refuse
+from chuangwen.core.api_writes import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ClientId,
+    Duplicate,
+    forbidden,
+    not_found,
+    once,
+    refuse,
+)
 from chuangwen.core.bounds import IdPath
 from chuangwen.core.web import user_of
 from chuangwen.open311 import services
@@ -36,12 +45,12 @@ class IntegrationOut(Schema):
 
 class KeyOut(IntegrationOut):
     api_key: str | None = Field(description="接入密钥，只在签发时返回一次；重发同一 client_id 时为空")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class RevokedOut(IntegrationOut):
     changed: bool = Field(description="true 本次吊销；false 此前已吊销")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class IntegrationIn(Schema):

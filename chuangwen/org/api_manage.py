@@ -13,7 +13,7 @@ from pydantic import ConfigDict
 from pydantic import Field as PydanticField
 
 from chuangwen.core.api_errors import ApiError
-from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, forbidden, not_found, once, refuse
+from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, Duplicate, forbidden, not_found, once, refuse
 from chuangwen.core.bounds import ID_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.org import services
@@ -55,7 +55,7 @@ class UnitChangeIn(Schema):
 
 
 class UnitWriteOut(UnitOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 def manager(request: HttpRequest) -> Any:

@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 from pydantic import Field as PydanticField
 
 from chuangwen.accounts import capabilities
-from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, forbidden, not_found, once, refuse
+from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, Duplicate, forbidden, not_found, once, refuse
 from chuangwen.core.bounds import ID_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
@@ -68,7 +68,7 @@ class SiteChangeIn(Schema):
 
 
 class SiteWriteOut(SiteDetailOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 def editor(request: HttpRequest) -> Any:

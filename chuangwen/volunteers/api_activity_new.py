@@ -13,7 +13,7 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime, ConfigDict
 from pydantic import Field as PydanticField
 
-from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, not_found, once, refuse
+from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, Duplicate, not_found, once, refuse
 from chuangwen.core.bounds import ID_MAX, date_error
 from chuangwen.core.web import user_of
 from chuangwen.volunteers import services
@@ -47,7 +47,7 @@ class ActivityIn(Schema):
 
 
 class ActivityWriteOut(ActivityOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 def _bounded(data: ActivityIn) -> None:

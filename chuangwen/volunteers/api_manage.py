@@ -15,7 +15,7 @@ from pydantic import ConfigDict
 from pydantic import Field as PydanticField
 
 from chuangwen.core.api_errors import ApiError
-from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, not_found, once, refuse
+from chuangwen.core.api_writes import WRITE_ERRORS, ClientId, Duplicate, not_found, once, refuse
 from chuangwen.core.bounds import ID_MAX, IdPath
 from chuangwen.core.web import user_of
 from chuangwen.org.models import Unit
@@ -62,17 +62,17 @@ class MemberIn(Schema):
 
 
 class BodyWriteOut(BodyOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class TeamWriteOut(TeamOut):
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class MemberOut(Schema):
     team: TeamOut = Field(description="队伍")
     volunteer: VolunteerOut = Field(description="加入的志愿者")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 def refused(exc: services.Refused) -> ApiError:
@@ -172,7 +172,7 @@ class LeaveIn(Schema):
 
 class LeaveOut(Schema):
     number: str = Field(description="保留的志愿者编号（已发证书仍可查验）")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 @router.post(

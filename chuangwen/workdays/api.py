@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from pydantic import ConfigDict
 
-from chuangwen.core.api_writes import READ_ERRORS, WRITE_ERRORS, ClientId, forbidden, once, refuse
+from chuangwen.core.api_writes import READ_ERRORS, WRITE_ERRORS, ClientId, Duplicate, forbidden, once, refuse
 from chuangwen.core.bounds import date_error
 from chuangwen.core.web import user_of
 from chuangwen.workdays import services, table
@@ -54,7 +54,7 @@ class DayIn(Schema):
 
 class DayWriteOut(DayOut):
     changed: bool = Field(description="true 本次改变了日历；false 没有可删除的本地记录")
-    duplicate: bool = Field(description="true：同一 client_id 已执行过，本次未再执行")
+    duplicate: Duplicate
 
 
 class UnsetQuery(Schema):
